@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto'
+import formbody from '@fastify/formbody'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { adminRoutes } from './http/admin/index.js'
+import { discoveryRoutes } from './http/discovery.js'
+import { parseForm } from './http/form-body.js'
+import { installErrorHandler } from './http/error-handler.js'
+import { healthRoutes } from './http/health.js'
+import { jwksRoutes } from './http/jwks.js'
+import { tokenRoutes } from './http/token.js'
+import type { Services } from './services.js'
+
+/** Request bodies are small (form posts, admin JSON): anything larger is refused with 413. */
+const BODY_LIMIT_BYTES = 64 * 1024
+
+/** The one place the HTTP surface is wired. Does not listen. */
+export async function buildApp(s: Services): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: s.log as FastifyBaseLogger,
+    trustProxy: trustProxyOption(s.config.trustProxy),
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: req => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID()
+    },
+  })
+  installErrorHandler(app, 'sigil')
+  // Only form and JSON bodies: text/plain (a Fastify default) would reach routes as a string.
+  app.removeContentTypeParser('text/plain')
+  await app.register(formbody, { parser: parseForm })
+  await app.register(healthRoutes(s))
+  await app.register(discoveryRoutes(s))
+  await app.register(jwksRoutes(s))
+  await app.register(tokenRoutes(s))
+  await app.register(adminRoutes(s))
+  return app
+}
+
+/** A hop count trusts that many proxies nearest to us; a list trusts those addresses/CIDRs. */
+function trustProxyOption(trust: Services['config']['trustProxy']) {
+  if (typeof trust === 'number') return (_address: string, hop: number) => hop < trust
+  return trust === false ? false : [...trust]
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod'
+import { SIGNING_ALGS, type SigningAlg } from '../config.js'
+
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const
+export const GRANT_TYPES = ['client_credentials', 'password', 'refresh_token'] as const
+export const TOKEN_PROFILES = ['rfc9068', 'simplejwt'] as const
+
+export type AuthMethod = (typeof AUTH_METHODS)[number]
+export type GrantType = (typeof GRANT_TYPES)[number]
+export type TokenProfile = (typeof TOKEN_PROFILES)[number]
+
+/** A registered client as the domain sees it. */
+export interface Client {
+  clientId: string
+  /** null for public clients (`none`). */
+  secretHash: string | null
+  tokenEndpointAuthMethod: AuthMethod
+  grantTypes: GrantType[]
+  scopes: string[]
+  /** Empty: tokens are for the issuer itself. */
+  audience: string[]
+  signingAlg: SigningAlg | null
+  accessTokenTtlSec: number | null
+  tokenProfile: TokenProfile
+  createdAt: Date
+}
+
+export const isPublicClient = (c: Pick<Client, 'tokenEndpointAuthMethod'>) => c.tokenEndpointAuthMethod === 'none'
+
+/** RFC 6749 §3.3 scope-token: NQCHAR = %x21 / %x23-5B / %x5D-7E. */
+export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+
+/** The registration payload of POST /admin/clients and `sigil clients create`. */
+export const clientInput = z.object({
+  client_id: z.string().regex(/^[A-Za-z0-9._~-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ ~ -').optional(),
+  client_secret: z.string().min(32, 'must be at least 32 characters').max(512).optional(),
+  token_endpoint_auth_method: z.enum(AUTH_METHODS),
+  grant_types: z.array(z.enum(GRANT_TYPES)).min(1),
+  scopes: z.array(z.string().regex(SCOPE_TOKEN, 'must be a scope token (RFC 6749 §3.3)')).default([]),
+  audience: z.union([z.string().min(1), z.array(z.string().min(1))]).optional()
+    .transform(a => (a === undefined ? [] : Array.isArray(a) ? a : [a])),
+  signing_alg: z.enum(SIGNING_ALGS).optional(),
+  access_token_ttl: z.number().int().min(1).max(86400).optional(),
+  token_profile: z.enum(TOKEN_PROFILES).default('rfc9068'),
+}).strict().superRefine((c, ctx) => {
+  if (c.token_endpoint_auth_method === 'none' && c.client_secret !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['client_secret'], message: 'a public client (none) has no secret' })
+  }
+  if (c.token_endpoint_auth_method === 'none' && c.grant_types.includes('client_credentials')) {
+    ctx.addIssue({ code: 'custom', path: ['grant_types'], message: 'client_credentials needs a confidential client' })
+  }
+})
+
+export type ClientInput = z.input<typeof clientInput>
+
+/** The public view of a client: what the admin API returns (never the secret hash). */
+export function describeClient(c: Client) {
+  return {
+    client_id: c.clientId,
+    token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+    grant_types: c.grantTypes,
+    scopes: c.scopes,
+    audience: c.audience,
+    signing_alg: c.signingAlg,
+    access_token_ttl: c.accessTokenTtlSec,
+    token_profile: c.tokenProfile,
+    created_at: c.createdAt.toISOString(),
+  }
+}

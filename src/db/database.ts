@@ -1,0 +1,81 @@
+import { mkdir } from 'node:fs/promises'
+import { PGlite } from '@electric-sql/pglite'
+import { PrismaPg } from '@prisma/adapter-pg'
+import pg from 'pg'
+import { PrismaPGlite } from 'pglite-prisma-adapter'
+import { PrismaClient } from '../generated/prisma/client.js'
+import { applyMigrations, loadMigrations, type SqlConnection } from './migrate.js'
+
+export type Prisma = PrismaClient
+
+export interface Database {
+  readonly prisma: PrismaClient
+  readonly kind: 'postgresql' | 'pglite'
+  /** Cheap liveness probe for /readyz; throws when the database is unusable. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * Opens PostgreSQL through adapter-pg, or PGlite (embedded) in `dataDir` when there is no
+ * URL. The embedded database is migrated on open; PostgreSQL only when `migrate` is set
+ * (operators run `sigil migrate`; tests and single-host setups may migrate at start).
+ */
+export async function openDatabase(opts: { databaseUrl?: string | undefined; dataDir: string; migrate?: boolean }): Promise<Database> {
+  if (opts.databaseUrl !== undefined) {
+    if (opts.migrate) await migratePostgres(opts.databaseUrl)
+    else await assertMigrated(opts.databaseUrl)
+    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: opts.databaseUrl }) })
+    return fromPrisma(prisma, 'postgresql', async () => {})
+  }
+  await mkdir(opts.dataDir, { recursive: true })
+  return openPGlite(await PGlite.create(opts.dataDir))
+}
+
+/** Wraps an open PGlite (a directory, or a clone of a template in tests) and migrates it. */
+export async function openPGlite(db: PGlite): Promise<Database> {
+  await applyMigrations(db, await loadMigrations())
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) })
+  return fromPrisma(prisma, 'pglite', async () => { if (!db.closed) await db.close() })
+}
+
+/** Applies pending migrations to a PostgreSQL database; returns the names applied. */
+export async function migratePostgres(databaseUrl: string): Promise<string[]> {
+  return withClient(databaseUrl, async conn => applyMigrations(conn, await loadMigrations()))
+}
+
+async function withClient<T>(databaseUrl: string, fn: (conn: SqlConnection) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    return await fn({
+      query: async <R>(text: string, params?: unknown[]) => ({ rows: (await client.query(text, params)).rows as R[] }),
+      exec: text => client.query(text),
+    })
+  } finally {
+    await client.end()
+  }
+}
+
+/** Refuses to run on a PostgreSQL database with pending migrations, with the fix in the message. */
+async function assertMigrated(databaseUrl: string): Promise<void> {
+  const pending = await withClient(databaseUrl, async conn => {
+    const applied = await conn.query<{ migration_name: string }>(
+      `SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+    ).then(r => new Set(r.rows.map(x => x.migration_name)), () => new Set<string>())
+    return (await loadMigrations()).filter(m => !applied.has(m.name)).map(m => m.name)
+  })
+  if (pending.length > 0) {
+    throw new Error(`the database has ${pending.length} pending migration(s) (${pending.join(', ')}): run \`sigil migrate\` first`)
+  }
+}
+
+function fromPrisma(prisma: PrismaClient, kind: Database['kind'], closeDriver: () => Promise<void>): Database {
+  let closing: Promise<void> | undefined
+  return {
+    prisma,
+    kind,
+    ping: async () => { await prisma.$queryRaw`SELECT 1` },
+    close: () => (closing ??= prisma.$disconnect().then(closeDriver)),
+  }
+}

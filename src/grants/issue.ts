@@ -1,0 +1,74 @@
+import type { Config, SigningAlg } from '../config.js'
+import type { Client } from '../clients/client.js'
+import { SCOPE_TOKEN } from '../clients/client.js'
+import { InvalidScope, InvalidTarget } from '../errors.js'
+import { signAccessToken, type TokenDeps } from '../tokens/access-token.js'
+
+/** A parsed token request: the authenticated client and the single-valued parameters. */
+export interface TokenRequest {
+  client: Client
+  params: Readonly<Record<string, string | undefined>>
+}
+
+export interface TokenResponse {
+  access_token: string
+  token_type: 'Bearer'
+  expires_in: number
+  scope?: string
+  refresh_token?: string
+  id_token?: string
+}
+
+export interface GrantDeps extends TokenDeps {
+  config: Pick<Config, 'issuer' | 'clockSkewSec' | 'accessTokenTtlSec' | 'signingAlg'>
+}
+
+/**
+ * The granted scope: what was asked for, which must lie within `allowed` (RFC 6749 §3.3), or
+ * all of `allowed` when nothing was asked. Throws {@link InvalidScope}.
+ */
+export function narrowScope(requested: string | undefined, allowed: readonly string[]): string[] {
+  if (requested === undefined || requested.trim() === '') return [...allowed]
+  const asked = [...new Set(requested.split(' ').filter(Boolean))]
+  const bad = asked.find(s => !SCOPE_TOKEN.test(s))
+  if (bad !== undefined) throw new InvalidScope('scope is malformed')
+  const outside = asked.filter(s => !allowed.includes(s))
+  if (outside.length > 0) throw new InvalidScope(`scope not allowed for this client: ${outside.join(' ')}`)
+  return asked
+}
+
+/**
+ * The token's audience: the `resource` (RFC 8707) or `audience` asked for, which must be one
+ * the client is registered for; otherwise all of them; the issuer itself for a client with none.
+ */
+export function resolveAudience(req: TokenRequest, issuer: string): string[] {
+  const registered = req.client.audience.length > 0 ? req.client.audience : [issuer]
+  const asked = req.params.resource ?? req.params.audience
+  if (asked === undefined) return registered
+  if (!registered.includes(asked)) throw new InvalidTarget('the requested resource/audience is not allowed for this client')
+  return [asked]
+}
+
+/** Signs the access token for a grant and shapes the RFC 6749 §5.1 response. */
+export async function issueAccessToken(
+  deps: GrantDeps, req: TokenRequest, grant: { sub: string; scope: string[]; sid?: string },
+): Promise<TokenResponse> {
+  const ttlSec = req.client.accessTokenTtlSec ?? deps.config.accessTokenTtlSec
+  const alg: SigningAlg = req.client.signingAlg ?? deps.config.signingAlg
+  const { token } = await signAccessToken(deps, {
+    sub: grant.sub,
+    clientId: req.client.clientId,
+    scope: grant.scope,
+    audience: resolveAudience(req, deps.config.issuer),
+    ttlSec,
+    alg,
+    profile: req.client.tokenProfile,
+    ...(grant.sid === undefined ? {} : { sid: grant.sid }),
+  })
+  return {
+    access_token: token,
+    token_type: 'Bearer',
+    expires_in: ttlSec,
+    ...(grant.scope.length > 0 ? { scope: grant.scope.join(' ') } : {}),
+  }
+}

@@ -1,0 +1,13 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { Services } from '../../services.js'
+import { adminClientRoutes } from './clients.js'
+import { requireAdmin } from './guard.js'
+import { adminKeyRoutes } from './keys.js'
+
+/** Everything under /admin, behind {@link requireAdmin}; JSON in and out. */
+export const adminRoutes = (s: Services): FastifyPluginAsync => async app => {
+  app.addHook('onRequest', requireAdmin(s))
+  app.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store') })
+  await app.register(adminKeyRoutes(s))
+  await app.register(adminClientRoutes(s))
+}

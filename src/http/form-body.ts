@@ -1,0 +1,27 @@
+import { InvalidRequest } from '../errors.js'
+
+/**
+ * Strict application/x-www-form-urlencoded parsing for @fastify/formbody: a malformed percent
+ * escape is a 400 `invalid_request`, not silently kept. A repeated name yields an array, which
+ * the token endpoint then refuses (RFC 6749 §3.2).
+ */
+export function parseForm(text: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null)
+  for (const pair of text.split('&')) {
+    if (pair === '') continue
+    const eq = pair.indexOf('=')
+    const name = decode(eq < 0 ? pair : pair.slice(0, eq))
+    const value = eq < 0 ? '' : decode(pair.slice(eq + 1))
+    const prior = out[name]
+    out[name] = prior === undefined ? value : [...(Array.isArray(prior) ? prior : [prior]), value]
+  }
+  return out
+}
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '))
+  } catch {
+    throw new InvalidRequest('malformed form encoding')
+  }
+}

@@ -1,0 +1,103 @@
+import type { Clock } from './clock.js'
+import type { Config } from './config.js'
+import { ClientCache } from './clients/client-cache.js'
+import { ensureAdminClient, type ClientDeps } from './clients/client-registry.js'
+import { createClientRepo, type ClientRepo } from './db/client-repo.js'
+import { openDatabase, type Database } from './db/database.js'
+import { createSigningKeyRepo } from './db/signing-key-repo.js'
+import { loadKek, type Kek } from './keys/kek.js'
+import { KeyRing } from './keys/key-ring.js'
+import { ensureKeys, runKeyMaintenance, type KeyRotationDeps } from './keys/key-rotation.js'
+import type { Logger } from './log.js'
+import { createMemoryStore } from './store/memory/memory-store.js'
+import { CHANNELS, type Store } from './store/ports.js'
+import { createRedisStore } from './store/redis/redis-store.js'
+
+/** Everything the routes and the CLI work with, built once per process. */
+export interface Services {
+  config: Config
+  clock: Clock
+  log: Logger
+  db: Database
+  store: Store
+  kek: Kek
+  ring: KeyRing
+  clients: ClientDeps & { repo: ClientRepo }
+  keys: KeyRotationDeps
+  /**
+   * Brings the instance up: subscribes to key and client changes, makes missing keys and the
+   * bootstrap admin client, loads the key ring, and starts the periodic reload and key
+   * maintenance (a lost notification is made good within one period).
+   */
+  start(): Promise<void>
+  /** Stops timers and closes the store and the database. */
+  close(): Promise<void>
+}
+
+export interface ServiceOptions {
+  clock: Clock
+  log: Logger
+  /** Overrides for tests: a database or store opened elsewhere. */
+  db?: Database
+  store?: Store
+  /** Apply pending migrations to PostgreSQL at start (PGlite is always migrated). */
+  migrate?: boolean
+  /** How often each instance reloads keys and runs key maintenance; 5 s by default. */
+  keyReloadMs?: number
+}
+
+/** Opens storage and wires the domain; {@link Services.start} brings it to life. */
+export async function createServices(config: Config, opts: ServiceOptions): Promise<Services> {
+  const { clock, log } = opts
+  const kek = await loadKek(config, log)
+  const db = opts.db ?? await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: opts.migrate })
+  const store = opts.store ?? (config.redisUrl ? createRedisStore({ url: config.redisUrl }) : createMemoryStore())
+  const clientRepo = createClientRepo(db.prisma)
+  const cache = new ClientCache(id => clientRepo.find(id), clock.now)
+  const ring = new KeyRing(createSigningKeyRepo(db.prisma), kek)
+  const keys: KeyRotationDeps = {
+    repo: createSigningKeyRepo(db.prisma),
+    kek,
+    clock,
+    log: log.child({ module: 'keys' }),
+    config,
+    maxTokenTtlSec: async () => Math.max(config.accessTokenTtlSec, (await clientRepo.maxAccessTokenTtlSec()) ?? 0),
+    announce: () => store.publish(CHANNELS.keys, 'changed'),
+  }
+  const clients = {
+    repo: clientRepo,
+    cache,
+    secretKey: kek.clientSecretKey,
+    announce: (clientId: string) => store.publish(CHANNELS.clients, clientId),
+  }
+  let timer: NodeJS.Timeout | undefined
+  const services: Services = {
+    config, clock, log, db, store, kek, ring, clients, keys,
+    start: async () => {
+      await store.subscribe(CHANNELS.keys, () => {
+        ring.reload().catch(err => log.error({ err }, 'key reload failed'))
+      })
+      await store.subscribe(CHANNELS.clients, clientId => cache.evict(clientId))
+      await ensureKeys(keys)
+      if (config.adminClient) await ensureAdminClient(clients, config.adminClient)
+      await ring.reload()
+      timer = setInterval(() => void maintain(services), opts.keyReloadMs ?? 5000)
+      timer.unref()
+    },
+    close: async () => {
+      clearInterval(timer)
+      await store.close()
+      await db.close()
+    },
+  }
+  return services
+}
+
+async function maintain(s: Services): Promise<void> {
+  try {
+    await runKeyMaintenance(s.keys)
+    await s.ring.reload()
+  } catch (err) {
+    s.log.error({ err }, 'key maintenance failed')
+  }
+}

@@ -1,0 +1,15 @@
+import { EventEmitter } from 'node:events'
+import type { Store } from '../ports.js'
+
+/** In-process store for a single instance: notifications go only to this process. */
+export function createMemoryStore(): Store {
+  const events = new EventEmitter()
+  events.setMaxListeners(0)
+  return {
+    kind: 'memory',
+    publish: async (channel, message) => { queueMicrotask(() => events.emit(channel, message)) },
+    subscribe: async (channel, handler) => { events.on(channel, handler) },
+    ping: async () => {},
+    close: async () => { events.removeAllListeners() },
+  }
+}

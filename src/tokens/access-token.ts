@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto'
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
+import type { Clock } from '../clock.js'
+import type { Config, SigningAlg } from '../config.js'
+import type { TokenProfile } from '../clients/client.js'
+import { InvalidToken, TemporarilyUnavailable } from '../errors.js'
+import type { KeyRing } from '../keys/key-ring.js'
+
+export interface TokenDeps {
+  ring: KeyRing
+  clock: Clock
+  config: Pick<Config, 'issuer' | 'clockSkewSec'>
+}
+
+export interface AccessTokenSpec {
+  sub: string
+  clientId: string
+  scope: string[]
+  audience: string[]
+  ttlSec: number
+  alg: SigningAlg
+  profile: TokenProfile
+  /** The refresh family, for tokens from a password or refresh grant. */
+  sid?: string
+}
+
+export interface AccessTokenClaims extends JWTPayload {
+  iss: string
+  sub: string
+  aud: string | string[]
+  exp: number
+  iat: number
+  jti: string
+  client_id: string
+  scope: string
+  sid?: string
+}
+
+/**
+ * Signs an RFC 9068 access token with the current key of `spec.alg` (in memory, no I/O).
+ * The `simplejwt` profile adds what stock djangorestframework-simplejwt requires:
+ * `token_type: "access"` and the subject again as `user_id`.
+ * Throws {@link TemporarilyUnavailable} when there is no current key.
+ */
+export async function signAccessToken(deps: TokenDeps, spec: AccessTokenSpec): Promise<{ token: string; jti: string; exp: number }> {
+  const key = deps.ring.signingKey(spec.alg)
+  if (!key) throw new TemporarilyUnavailable(`no current ${spec.alg} signing key`)
+  const iat = Math.floor(deps.clock.now() / 1000)
+  const exp = iat + spec.ttlSec
+  const jti = randomUUID()
+  const claims: Record<string, unknown> = { client_id: spec.clientId, scope: spec.scope.join(' ') }
+  if (spec.sid !== undefined) claims.sid = spec.sid
+  if (spec.profile === 'simplejwt') Object.assign(claims, { token_type: 'access', user_id: spec.sub })
+  const token = await new SignJWT(claims)
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+    .setIssuer(deps.config.issuer)
+    .setSubject(spec.sub)
+    .setAudience(spec.audience.length === 1 ? spec.audience[0]! : spec.audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .setJti(jti)
+    .sign(key.privateKey)
+  return { token, jti, exp }
+}
+
+/**
+ * Verifies one of our access tokens locally: a published key (so not revoked), its own
+ * algorithm only, `typ: at+jwt` (an ID token is refused), issuer, expiry. Audience is the
+ * caller's to check. Throws {@link InvalidToken}.
+ */
+export async function verifyAccessToken(deps: TokenDeps, token: string): Promise<AccessTokenClaims> {
+  let kid: string | undefined
+  try {
+    kid = decodeProtectedHeader(token).kid
+  } catch {
+    throw new InvalidToken('malformed token')
+  }
+  const key = kid === undefined ? undefined : deps.ring.verificationKey(kid)
+  if (!key) throw new InvalidToken('unknown, retired or revoked kid')
+  try {
+    const { payload } = await jwtVerify(token, key.publicKey, {
+      issuer: deps.config.issuer,
+      typ: 'at+jwt',
+      algorithms: [key.alg],
+      currentDate: new Date(deps.clock.now()),
+      clockTolerance: deps.config.clockSkewSec,
+      requiredClaims: ['sub', 'exp', 'iat', 'jti', 'client_id'],
+    })
+    return payload as AccessTokenClaims
+  } catch (err) {
+    if (err instanceof errors.JOSEError) throw new InvalidToken(err.code)
+    throw err
+  }
+}
