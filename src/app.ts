@@ -27,6 +27,12 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   installErrorHandler(app, 'sigil')
   // Only form and JSON bodies: text/plain (a Fastify default) would reach routes as a string.
   app.removeContentTypeParser('text/plain')
+  // An empty JSON body (curl -X POST -H 'content-type: application/json' …/revoke) means "no parameters".
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') return done(null, undefined)
+    parseJson(req, body as string, done)
+  })
   await app.register(formbody, { parser: parseForm })
   await app.register(healthRoutes(s))
   await app.register(discoveryRoutes(s))

@@ -6,7 +6,7 @@ import { deleteClient, listClients, registerClient } from './clients/client-regi
 import { migratePostgres, openDatabase } from './db/database.js'
 import { OAuthError } from './errors.js'
 import { describeKey } from './http/admin/keys.js'
-import { revokeKey, rotateKeys } from './keys/key-rotation.js'
+import { ensureKeys, revokeKey, rotateKeys } from './keys/key-rotation.js'
 import { createLogger } from './log.js'
 import { serve } from './main.js'
 import { createServices, type Services } from './services.js'
@@ -35,6 +35,12 @@ async function withServices(fn: (s: Services) => Promise<unknown>): Promise<void
     await services.close()
   }
 }
+
+/** Key commands first make the keys a first start would make, so a fresh database can be operated. */
+const withKeys = (fn: (s: Services) => Promise<unknown>) => withServices(async s => {
+  await ensureKeys(s.keys)
+  return fn(s)
+})
 
 const list = (v: string) => v.split(',').map(x => x.trim()).filter(Boolean)
 const int = (v: string) => {
@@ -65,16 +71,16 @@ program.command('migrate').description('apply pending database migrations')
   })
 
 const keys = program.command('keys').description('signing keys')
-keys.command('list').action(() => withServices(async s => ({ keys: (await s.keys.repo.listAll()).map(describeKey) })))
+keys.command('list').action(() => withKeys(async s => ({ keys: (await s.keys.repo.listAll()).map(describeKey) })))
 keys.command('rotate').description('next → current → retiring, and a fresh next')
   .option('--alg <alg>', 'ES256 or RS256 (default: SIGNING_ALG)', alg)
   .option('--force', 'rotate even if the next key is younger than KEY_LEAD_TIME')
-  .action((opts: { alg?: SigningAlg; force?: boolean }) => withServices(async s => {
+  .action((opts: { alg?: SigningAlg; force?: boolean }) => withKeys(async s => {
     const r = await rotateKeys(s.keys, opts.alg ?? s.config.signingAlg, { force: opts.force === true })
     return { current: describeKey(r.current), next: describeKey(r.next), retiring: describeKey(r.retiring) }
   }))
 keys.command('revoke').argument('<kid>').description('emergency: withdraw a key at once')
-  .action((kid: string) => withServices(async s => describeKey(await revokeKey(s.keys, kid))))
+  .action((kid: string) => withKeys(async s => describeKey(await revokeKey(s.keys, kid))))
 
 const clients = program.command('clients').description('registered clients')
 clients.command('create')

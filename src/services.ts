@@ -81,7 +81,11 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
       await ensureKeys(keys)
       if (config.adminClient) await ensureAdminClient(clients, config.adminClient)
       await ring.reload()
-      timer = setInterval(() => void maintain(services), opts.keyReloadMs ?? 5000)
+      // Every instance sees a key change within 5 s even if a notification is lost; short
+      // rotation intervals (tests, demos) are checked more often so they are kept to.
+      const rotationMs = config.keyRotationIntervalSec * 1000
+      const periodMs = opts.keyReloadMs ?? (rotationMs > 0 ? Math.min(5000, Math.max(250, rotationMs / 4)) : 5000)
+      timer = setInterval(() => void maintain(services), periodMs)
       timer.unref()
     },
     close: async () => {

@@ -1,0 +1,73 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t, { type Test } from 'tap'
+import { loadMigrations } from '../src/db/migrate.js'
+import { createPostgresDatabase, serverUrls } from './helpers/backends.js'
+import { TEST_KEK } from './helpers/config.js'
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
+const TSX = import.meta.resolve('tsx')
+const servers = serverUrls()
+
+function sigil(cwd: string, env: Record<string, string>, ...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', TSX, CLI, ...args], {
+    cwd, env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'warn', ...env }, encoding: 'utf8', timeout: 120_000,
+  })
+  return { status: r.status, stderr: r.stderr, json: () => JSON.parse(r.stdout) }
+}
+
+async function exercise(t: Test, cwd: string, env: Record<string, string>) {
+  const migrated = sigil(cwd, env, 'migrate')
+  t.equal(migrated.status, 0, migrated.stderr)
+  const created = sigil(cwd, env, 'clients', 'create', '--auth-method', 'client_secret_basic', '--grant-types', 'client_credentials',
+    '--scopes', 'read,write', '--client-id', 'cli-made', '--signing-alg', 'RS256')
+  t.equal(created.status, 0, created.stderr)
+  t.equal(created.json().client_id, 'cli-made')
+  t.ok(created.json().client_secret.length >= 43, 'the generated secret is shown once')
+  t.same(sigil(cwd, env, 'clients', 'list').json().clients.map((c: { client_id: string }) => c.client_id), ['cli-made'])
+  const dup = sigil(cwd, env, 'clients', 'create', '--auth-method', 'none', '--grant-types', 'password', '--client-id', 'cli-made')
+  t.equal(dup.status, 1)
+  t.match(dup.stderr, /^sigil: conflict: client_id cli-made is already registered\n$/)
+  const bad = sigil(cwd, env, 'clients', 'create', '--auth-method', 'magic', '--grant-types', 'password')
+  t.equal(bad.status, 1)
+  t.match(bad.stderr, /invalid_request: token_endpoint_auth_method/)
+
+  const keys = sigil(cwd, env, 'keys', 'list').json().keys as Array<{ kid: string; alg: string; state: string }>
+  t.equal(keys.length, 4, 'a current and a next key per algorithm')
+  const young = sigil(cwd, env, 'keys', 'rotate')
+  t.equal(young.status, 1)
+  t.match(young.stderr, /KEY_LEAD_TIME/)
+  const rotated = sigil(cwd, env, 'keys', 'rotate', '--alg', 'RS256', '--force')
+  t.equal(rotated.status, 0, rotated.stderr)
+  t.equal(rotated.json().current.alg, 'RS256')
+  const revoked = sigil(cwd, env, 'keys', 'revoke', rotated.json().retiring.kid)
+  t.equal(revoked.status, 0, revoked.stderr)
+  t.equal(revoked.json().state, 'revoked')
+  t.equal(sigil(cwd, env, 'keys', 'revoke', 'nope').status, 1)
+  t.equal(sigil(cwd, env, 'clients', 'delete', 'cli-made').status, 0)
+  t.equal(sigil(cwd, env, 'clients', 'delete', 'cli-made').status, 1)
+  t.equal(sigil(cwd, env, 'keys', 'rotate', '--alg', 'HS256').status, 1, 'commander refuses a bad --alg')
+}
+
+t.test('the CLI on the embedded defaults (PGlite in ./data, dev KEK in ./keys)', async t => {
+  const cwd = mkdtempSync(join(tmpdir(), 'sigil-cli-'))
+  t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
+  await exercise(t, cwd, {})
+  t.equal(statSync(join(cwd, 'keys', 'kek')).mode & 0o777, 0o600, 'the development KEK is private to its owner')
+  t.ok(statSync(join(cwd, 'data')).isDirectory())
+})
+
+t.test('the CLI on PostgreSQL', { skip: servers ? false : 'needs DATABASE_URL' }, async t => {
+  const databaseUrl = await createPostgresDatabase(t)
+  const cwd = mkdtempSync(join(tmpdir(), 'sigil-cli-'))
+  t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
+  const env = { DATABASE_URL: databaseUrl, SIGIL_KEK: TEST_KEK }
+  const early = sigil(cwd, env, 'keys', 'list')
+  t.equal(early.status, 1)
+  t.match(early.stderr, /pending migration.*sigil migrate/)
+  t.same(sigil(cwd, env, 'migrate').json(), { applied: (await loadMigrations()).map(m => m.name) })
+  await exercise(t, cwd, env)
+})

@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process'
+import t from 'tap'
+import { ConfigError, parseConfig } from '../src/config.js'
+
+t.test('defaults match the contract', async t => {
+  const c = parseConfig({})
+  t.equal(c.issuer, 'http://localhost:3000')
+  t.equal(c.port, 3000)
+  t.equal(c.host, '0.0.0.0')
+  t.equal(c.accessTokenTtlSec, 900)
+  t.equal(c.refreshTokenTtlSec, 2592000)
+  t.equal(c.refreshIdleTtlSec, 1209600)
+  t.equal(c.refreshReuseGraceSec, 0)
+  t.equal(c.signingAlg, 'ES256')
+  t.equal(c.keyRotationIntervalSec, 2592000)
+  t.equal(c.jwksMaxAgeSec, 300)
+  t.equal(c.keyLeadTimeSec, 600, 'JWKS_MAX_AGE + 300')
+  t.equal(c.rateLimitIpFailures, 100)
+  t.equal(c.rateLimitUserFailures, 10)
+  t.equal(c.rateLimitIp, 0)
+  t.equal(c.trustProxy, false)
+  t.equal(c.shutdownTimeoutSec, 10)
+  t.equal(c.databaseUrl, undefined)
+  t.equal(c.redisUrl, undefined)
+  t.ok(Object.isFrozen(c))
+})
+
+t.test('parses what operators write', async t => {
+  const c = parseConfig({
+    JWKS_MAX_AGE: '60', PORT: '8080', TRUST_PROXY: '10.0.0.0/8, 127.0.0.1', SIGNING_ALG: 'RS256',
+    SIGIL_ADMIN_CLIENT_ID: 'admin', SIGIL_ADMIN_CLIENT_SECRET: 'x'.repeat(32), REDIS_URL: 'redis-sentinel://a:26379,b:26379/mymaster',
+  })
+  t.equal(c.keyLeadTimeSec, 360)
+  t.equal(c.port, 8080)
+  t.same(c.trustProxy, ['10.0.0.0/8', '127.0.0.1'])
+  t.same(c.adminClient, { clientId: 'admin', clientSecret: 'x'.repeat(32) })
+  t.equal(parseConfig({ TRUST_PROXY: '2' }).trustProxy, 2)
+  t.equal(parseConfig({ PORT: '' }).port, 3000, 'an empty value counts as unset')
+})
+
+for (const [variable, value] of [
+  ['PORT', 'eighty'], ['PORT', '70000'], ['ISSUER', 'https://idp.example/'], ['ISSUER', 'ftp://x'],
+  ['ACCESS_TOKEN_TTL', '0'], ['ACCESS_TOKEN_TTL', '1.5'], ['SIGNING_ALG', 'HS256'], ['LOG_LEVEL', 'loud'],
+  ['DATABASE_URL', 'mysql://x'], ['REDIS_URL', 'http://x'], ['SIGIL_KEK', 'short'], ['TRUST_PROXY', '10.0.0.0/99'],
+  ['SIGIL_ADMIN_CLIENT_SECRET', 'short'], ['KEY_LEAD_TIME', '10'], ['JWKS_MAX_AGE', '-1'],
+] as const) {
+  t.test(`${variable}=${value} is refused with one line naming it`, async t => {
+    const env: Record<string, string> = { [variable]: value }
+    if (variable === 'SIGIL_ADMIN_CLIENT_SECRET') env.SIGIL_ADMIN_CLIENT_ID = 'admin'
+    const err = t.throws(() => parseConfig(env)) as Error
+    t.type(err, ConfigError)
+    t.match(err.message, new RegExp(`^${variable}: `))
+    t.notMatch(err.message, /\n/)
+  })
+}
+
+t.test('an invalid value stops the process with one line on stderr', async t => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+    env: { ...process.env, PORT: 'eighty', DATABASE_URL: '', REDIS_URL: '' }, encoding: 'utf8', timeout: 60_000,
+  })
+  t.equal(r.status, 2)
+  t.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+  t.match(r.stderr, /PORT: must be a port number/)
+})

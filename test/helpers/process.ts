@@ -1,0 +1,39 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { TEST_KEK } from './config.js'
+import { ADMIN } from './app.js'
+import { freePort } from './server.js'
+
+export interface ServiceProcess { url: string; child: ChildProcess; output(): string; stop(): Promise<number | null> }
+
+/**
+ * Runs `sigil serve` as its own process (through tsx, straight from src/) and waits until
+ * /readyz answers 200. Stopped with SIGTERM at teardown.
+ */
+export async function spawnService(t: { teardown(fn: () => unknown): void }, env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+    env: {
+      ...process.env, SIGIL_KEK: TEST_KEK, SIGIL_ADMIN_CLIENT_ID: ADMIN.clientId, SIGIL_ADMIN_CLIENT_SECRET: ADMIN.clientSecret,
+      HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout!.on('data', d => { output += d })
+  child.stderr!.on('data', d => { output += d })
+  const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)))
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM')
+    return exited
+  }
+  t.teardown(stop)
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}: ${output}`)
+    if (Date.now() > deadline) throw new Error(`service not ready after 60 s: ${output}`)
+    const ready = await fetch(`${url}/readyz`).then(r => r.ok, () => false)
+    if (ready) return { url, child, output: () => output, stop }
+    await new Promise(r => setTimeout(r, 200))
+  }
+}
