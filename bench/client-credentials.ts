@@ -1,17 +1,17 @@
 /**
  * client_credentials throughput against a listening server.
- *   node --import tsx bench/client-credentials.ts [--connections 10] [--duration 10] [--alg ES256]
- * Uses the embedded defaults unless DATABASE_URL / REDIS_URL are set.
+ *   node --import tsx bench/client-credentials.ts [--connections 10] [--duration 10] [--alg ES256] [--workers 1]
+ * Uses the embedded defaults unless DATABASE_URL / REDIS_URL are set (needed for --workers above 1).
  */
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { adminToken, startSigil } from './serve.js'
 
 const { values } = parseArgs({
-  options: { connections: { type: 'string', default: '10' }, duration: { type: 'string', default: '10' }, alg: { type: 'string', default: 'ES256' }, port: { type: 'string', default: '3901' } },
+  options: { connections: { type: 'string', default: '10' }, duration: { type: 'string', default: '10' }, alg: { type: 'string', default: 'ES256' }, port: { type: 'string', default: '3901' }, workers: { type: 'string', default: '1' } },
 })
 
-const sigil = await startSigil(Number(values.port))
+const sigil = await startSigil(Number(values.port), {}, { workers: Number(values.workers) })
 try {
   const secret = 'bench-client-secret-0123456789-0123456789'
   const clientId = `bench-${Date.now()}`
@@ -30,7 +30,7 @@ try {
     body: 'grant_type=client_credentials&scope=read',
   })
   console.log(JSON.stringify({
-    bench: 'client_credentials', alg: values.alg, backend: process.env.DATABASE_URL ? 'postgresql+redis' : 'embedded',
+    bench: 'client_credentials', alg: values.alg, backend: process.env.DATABASE_URL ? 'postgresql+redis' : 'embedded', workers: Number(values.workers),
     connections: Number(values.connections), duration_s: Number(values.duration),
     requests_per_s: Math.round(result.requests.average), latency_p50_ms: result.latency.p50, latency_p99_ms: result.latency.p99,
     non_2xx: result.non2xx, errors: result.errors,

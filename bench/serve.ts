@@ -9,12 +9,12 @@ export const ADMIN = { id: 'bench-admin', secret: 'bench-admin-secret-0123456789
 /**
  * Starts `sigil serve` in its own process, in a scratch directory (so the embedded defaults
  * write their data there), with DATABASE_URL/REDIS_URL passed through when set. Resolves once
- * /readyz answers 200.
+ * /readyz answers 200. `workers` above 1 runs `serve --workers N` (needs DATABASE_URL and REDIS_URL).
  */
-export async function startSigil(port: number, env: Record<string, string> = {}): Promise<{ url: string; stop(): void }> {
+export async function startSigil(port: number, env: Record<string, string> = {}, opts: { workers?: number } = {}): Promise<{ url: string; stop(): void }> {
   const cwd = mkdtempSync(join(tmpdir(), 'sigil-bench-'))
   const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
-  const child: ChildProcess = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cli, 'serve', '--migrate'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cli, 'serve', '--migrate', '--workers', String(opts.workers ?? 1)], {
     cwd,
     env: {
       ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',

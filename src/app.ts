@@ -7,7 +7,11 @@ import { parseForm } from './http/form-body.js'
 import { installErrorHandler } from './http/error-handler.js'
 import { healthRoutes } from './http/health.js'
 import { jwksRoutes } from './http/jwks.js'
+import { installMetrics } from './http/metrics.js'
+import { registerProtection } from './http/protection.js'
+import { revocationRoutes } from './http/revocation.js'
 import { tokenRoutes } from './http/token.js'
+import { userinfoRoutes } from './http/userinfo.js'
 import type { Services } from './services.js'
 
 /** Request bodies are small (form posts, admin JSON): anything larger is refused with 413. */
@@ -34,10 +38,15 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
     parseJson(req, body as string, done)
   })
   await app.register(formbody, { parser: parseForm })
+  // Root-level hooks (headers, CORS, load shedding, metrics) first, so they reach every route.
+  await registerProtection(app, s)
+  await installMetrics(app, s)
   await app.register(healthRoutes(s))
   await app.register(discoveryRoutes(s))
   await app.register(jwksRoutes(s))
   await app.register(tokenRoutes(s))
+  await app.register(revocationRoutes(s))
+  await app.register(userinfoRoutes(s))
   await app.register(adminRoutes(s))
   return app
 }

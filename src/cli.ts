@@ -9,7 +9,10 @@ import { describeKey } from './http/admin/keys.js'
 import { ensureKeys, revokeKey, rotateKeys } from './keys/key-rotation.js'
 import { createLogger } from './log.js'
 import { serve } from './main.js'
+import { parseWorkersOption, type WorkersOption } from './process/worker-count.js'
 import { createServices, type Services } from './services.js'
+import { endUserSessions } from './refresh/refresh-family.js'
+import { createUser, deleteUser } from './users/user-registry.js'
 
 /** Reads the environment once; a bad value ends the process with one line naming it. */
 function loadConfig(): Config {
@@ -56,7 +59,8 @@ const program = new Command('sigil').description('Sigil OAuth2/OIDC token issuer
 
 program.command('serve').description('run the service (configured by environment variables)')
   .option('--migrate', 'apply pending database migrations first')
-  .action(async (opts: { migrate?: boolean }) => serve(loadConfig(), opts))
+  .option('--workers <n>', 'worker processes sharing the port (node:cluster): a number, or auto (one per CPU); SIGHUP reloads them', parseWorkersOption, 1)
+  .action(async (opts: { migrate?: boolean; workers: WorkersOption }) => serve(loadConfig(), opts))
 
 program.command('migrate').description('apply pending database migrations')
   .action(async () => {
@@ -101,6 +105,44 @@ clients.command('create')
 clients.command('list').action(() => withServices(async s => ({ clients: await listClients(s.clients) })))
 clients.command('delete').argument('<client_id>')
   .action((id: string) => withServices(async s => { await deleteClient(s.clients, id); return { deleted: id } }))
+
+const json = (v: string): unknown => {
+  try {
+    return JSON.parse(v)
+  } catch {
+    throw new InvalidArgumentError('must be JSON')
+  }
+}
+
+/**
+ * The new user's password: SIGIL_USER_PASSWORD, else stdin to its end (one trailing newline
+ * dropped). Never an argument, which `ps` shows to everyone. Read here, not in Config: a
+ * one-off secret has no place in the configuration every module is handed.
+ */
+async function readUserPassword(): Promise<string> {
+  const fromEnv = process.env.SIGIL_USER_PASSWORD
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv
+  if (process.stdin.isTTY) process.stderr.write('password, then Ctrl-D: ')
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+}
+
+const users = program.command('users').description('users who log in with the password grant')
+users.command('create').description('the password comes from SIGIL_USER_PASSWORD or stdin')
+  .requiredOption('--username <username>', 'matched case-insensitively')
+  .option('--email <email>', 'released with the email scope')
+  .option('--claims <json>', 'a JSON object of extra /userinfo claims', json)
+  .action(async (o: { username: string; email?: string; claims?: unknown }) => {
+    const password = await readUserPassword()
+    await withServices(s => createUser(s.users, { username: o.username, password, email: o.email, claims: o.claims }))
+  })
+users.command('delete').argument('<id>')
+  .action((id: string) => withServices(async s => {
+    await deleteUser(s.users, id)
+    await endUserSessions(s.sessions, id)
+    return { deleted: id }
+  }))
 
 program.parseAsync().catch((err: unknown) => {
   const message = err instanceof OAuthError ? `${err.error}: ${err.description}` : err instanceof Error ? err.message : String(err)

@@ -32,6 +32,10 @@ export interface Config {
   /** Fastify's trustProxy: false, a hop count, or a list of addresses/CIDRs. */
   readonly trustProxy: false | number | readonly string[]
   readonly shutdownTimeoutSec: number
+  /** Browser origins allowed by CORS; empty: CORS off. */
+  readonly corsOrigins: readonly string[]
+  /** Mean event-loop lag above which requests are shed with 503 (not from the environment). */
+  readonly maxEventLoopDelayMs: number
   /** Allowed clock difference between issuer and resource servers. */
   readonly clockSkewSec: number
 }
@@ -85,6 +89,12 @@ const schema = z.object({
     return parsed
   }),
   SHUTDOWN_TIMEOUT: seconds(10),
+  CORS_ORIGINS: z.string().optional().transform((s, ctx) => {
+    const origins = (s ?? '').split(',').map(x => x.trim()).filter(Boolean)
+    if (origins.every(isOrigin)) return origins
+    ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of origins like https://app.example.com (scheme, host, port; no path)' })
+    return z.NEVER
+  }),
 })
 
 /**
@@ -136,6 +146,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     rateLimitIp: e.RATE_LIMIT_IP,
     trustProxy: e.TRUST_PROXY,
     shutdownTimeoutSec: e.SHUTDOWN_TIMEOUT,
+    corsOrigins: Object.freeze(e.CORS_ORIGINS),
+    // Conservative: only a badly stalled instance sheds load; a busy one answers slowly.
+    maxEventLoopDelayMs: 1000,
     clockSkewSec: 60,
   })
 }
@@ -155,6 +168,10 @@ function isIssuerUrl(s: string): boolean {
   if (!URL.canParse(s)) return false
   const u = new URL(s)
   return (u.protocol === 'https:' || u.protocol === 'http:') && !s.endsWith('/') && u.search === '' && u.hash === ''
+}
+
+function isOrigin(s: string): boolean {
+  return URL.canParse(s) && /^https?:$/.test(new URL(s).protocol) && new URL(s).origin === s
 }
 
 function parseTrustProxy(s: string | undefined): false | number | string[] | undefined {

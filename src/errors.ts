@@ -69,3 +69,10 @@ export class Conflict extends OAuthError {
 export class TemporarilyUnavailable extends OAuthError {
   constructor(detail: string) { super('temporarily_unavailable', 503, 'the service is temporarily unavailable, retry later', detail) }
 }
+
+/** RFC 6585 §4: too many attempts from one IP or for one username; `retryAfterSec` becomes Retry-After. */
+export class TooManyRequests extends OAuthError {
+  constructor(readonly retryAfterSec: number, detail: string) {
+    super('too_many_requests', 429, 'too many attempts, retry later', detail)
+  }
+}

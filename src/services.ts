@@ -5,13 +5,18 @@ import { ensureAdminClient, type ClientDeps } from './clients/client-registry.js
 import { createClientRepo, type ClientRepo } from './db/client-repo.js'
 import { openDatabase, type Database } from './db/database.js'
 import { createSigningKeyRepo } from './db/signing-key-repo.js'
+import { createUserRepo } from './db/user-repo.js'
 import { loadKek, type Kek } from './keys/kek.js'
 import { KeyRing } from './keys/key-ring.js'
+import type { RevocationDeps } from './revocation/token-revocation.js'
 import { ensureKeys, runKeyMaintenance, type KeyRotationDeps } from './keys/key-rotation.js'
 import type { Logger } from './log.js'
+import { createPrometheusMetrics, type PrometheusMetrics } from './metrics/prometheus-metrics.js'
 import { createMemoryStore } from './store/memory/memory-store.js'
 import { CHANNELS, type Store } from './store/ports.js'
 import { createRedisStore } from './store/redis/redis-store.js'
+import { createPasswordHasher } from './users/password.js'
+import type { UserDeps } from './users/user-registry.js'
 
 /** Everything the routes and the CLI work with, built once per process. */
 export interface Services {
@@ -24,6 +29,13 @@ export interface Services {
   ring: KeyRing
   clients: ClientDeps & { repo: ClientRepo }
   keys: KeyRotationDeps
+  /** Refresh families, revocation and introspection. */
+  sessions: RevocationDeps
+  users: UserDeps
+  /** This instance's metrics, in its own registry (served at /metrics). */
+  metrics: PrometheusMetrics
+  /** Set when the process starts draining (SIGTERM): /readyz answers 503 from then on. */
+  lifecycle: { draining: boolean }
   /**
    * Brings the instance up: subscribes to key and client changes, makes missing keys and the
    * bootstrap admin client, loads the key ring, and starts the periodic reload and key
@@ -55,13 +67,25 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
   const clientRepo = createClientRepo(db.prisma)
   const cache = new ClientCache(id => clientRepo.find(id), clock.now)
   const ring = new KeyRing(createSigningKeyRepo(db.prisma), kek)
+  // Read on every refresh and revocation, so kept for a while; a client change drops it (below).
+  let maxTtl: { value: Promise<number>; untilMs: number } | undefined
+  const maxTokenTtlSec = () => {
+    if (!maxTtl || maxTtl.untilMs <= clock.now()) {
+      const value = clientRepo.maxAccessTokenTtlSec().then(ttl => Math.max(config.accessTokenTtlSec, ttl ?? 0))
+      maxTtl = { value, untilMs: clock.now() + 10_000 }
+      value.catch(() => { maxTtl = undefined })
+    }
+    return maxTtl.value
+  }
+  const metrics = createPrometheusMetrics()
+  const sessions: RevocationDeps = { store, kek, clock, log: log.child({ module: 'sessions' }), config, ring, maxTokenTtlSec, metrics }
   const keys: KeyRotationDeps = {
     repo: createSigningKeyRepo(db.prisma),
     kek,
     clock,
     log: log.child({ module: 'keys' }),
     config,
-    maxTokenTtlSec: async () => Math.max(config.accessTokenTtlSec, (await clientRepo.maxAccessTokenTtlSec()) ?? 0),
+    maxTokenTtlSec,
     announce: () => store.publish(CHANNELS.keys, 'changed'),
   }
   const clients = {
@@ -70,14 +94,19 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
     secretKey: kek.clientSecretKey,
     announce: (clientId: string) => store.publish(CHANNELS.clients, clientId),
   }
+  // The dummy hash for unknown users is computed here, once, with the current parameters.
+  const users: UserDeps = { repo: createUserRepo(db.prisma), passwords: await createPasswordHasher() }
   let timer: NodeJS.Timeout | undefined
   const services: Services = {
-    config, clock, log, db, store, kek, ring, clients, keys,
+    config, clock, log, db, store, kek, ring, clients, keys, sessions, users, metrics, lifecycle: { draining: false },
     start: async () => {
       await store.subscribe(CHANNELS.keys, () => {
         ring.reload().catch(err => log.error({ err }, 'key reload failed'))
       })
-      await store.subscribe(CHANNELS.clients, clientId => cache.evict(clientId))
+      await store.subscribe(CHANNELS.clients, clientId => {
+        cache.evict(clientId)
+        maxTtl = undefined
+      })
       await ensureKeys(keys)
       if (config.adminClient) await ensureAdminClient(clients, config.adminClient)
       await ring.reload()

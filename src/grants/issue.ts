@@ -2,12 +2,18 @@ import type { Config, SigningAlg } from '../config.js'
 import type { Client } from '../clients/client.js'
 import { SCOPE_TOKEN } from '../clients/client.js'
 import { InvalidScope, InvalidTarget } from '../errors.js'
+import type { Logger } from '../log.js'
+import type { Metrics } from '../metrics/ports.js'
 import { signAccessToken, type TokenDeps } from '../tokens/access-token.js'
 
 /** A parsed token request: the authenticated client and the single-valued parameters. */
 export interface TokenRequest {
   client: Client
   params: Readonly<Record<string, string | undefined>>
+  /** The client IP (Fastify's, which believes X-Forwarded-For only from TRUST_PROXY). */
+  ip: string
+  /** The request's logger: audit lines go here. */
+  log: Logger
 }
 
 export interface TokenResponse {
@@ -21,6 +27,7 @@ export interface TokenResponse {
 
 export interface GrantDeps extends TokenDeps {
   config: Pick<Config, 'issuer' | 'clockSkewSec' | 'accessTokenTtlSec' | 'signingAlg'>
+  metrics?: Metrics
 }
 
 /**
@@ -49,13 +56,13 @@ export function resolveAudience(req: TokenRequest, issuer: string): string[] {
   return [asked]
 }
 
-/** Signs the access token for a grant and shapes the RFC 6749 §5.1 response. */
+/** Signs the access token for a grant, writes the `token_issued` audit line and shapes the RFC 6749 §5.1 response. */
 export async function issueAccessToken(
   deps: GrantDeps, req: TokenRequest, grant: { sub: string; scope: string[]; sid?: string },
 ): Promise<TokenResponse> {
   const ttlSec = req.client.accessTokenTtlSec ?? deps.config.accessTokenTtlSec
   const alg: SigningAlg = req.client.signingAlg ?? deps.config.signingAlg
-  const { token } = await signAccessToken(deps, {
+  const { token, jti } = await signAccessToken(deps, {
     sub: grant.sub,
     clientId: req.client.clientId,
     scope: grant.scope,
@@ -65,6 +72,11 @@ export async function issueAccessToken(
     profile: req.client.tokenProfile,
     ...(grant.sid === undefined ? {} : { sid: grant.sid }),
   })
+  deps.metrics?.tokenIssued(req.params.grant_type ?? 'unknown')
+  req.log.info({
+    event: 'token_issued', outcome: 'success', grant_type: req.params.grant_type, client_id: req.client.clientId,
+    sub: grant.sub, jti, ip: req.ip,
+  }, 'token issued')
   return {
     access_token: token,
     token_type: 'Bearer',

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { InsufficientScope, InvalidClient, InvalidToken, OAuthError } from '../errors.js'
+import { InsufficientScope, InvalidClient, InvalidToken, OAuthError, TooManyRequests } from '../errors.js'
 
 /**
  * The one place error bodies are written: `{error, error_description}`. OAuth errors keep
@@ -15,6 +15,7 @@ export function installErrorHandler(app: FastifyInstance, realm: string): void {
       if (err instanceof InsufficientScope) {
         reply.header('www-authenticate', `Bearer realm="${realm}", error="insufficient_scope", scope="${err.scope}"`)
       }
+      if (err instanceof TooManyRequests) reply.header('retry-after', String(err.retryAfterSec))
       req.log.info({ error: err.error, detail: err.detail }, 'request refused')
       return reply.status(err.statusCode).send({ error: err.error, error_description: err.description })
     }

@@ -1,10 +1,12 @@
+import type { SessionStore } from './session-ports.js'
+
 /**
  * What Sigil keeps outside its database: cross-instance notifications now; refresh families,
  * denylists and rate-limit counters join here. Two adapters implement it, Redis (many
  * instances) and in-process memory (the single-instance embedded default), and both pass
  * test/store/store-contract.test.ts.
  */
-export interface Store {
+export interface Store extends AttemptCounters, SessionStore {
   readonly kind: 'redis' | 'memory'
   /**
    * Delivers `message` to every subscriber of `channel` in every instance, this one included.
@@ -25,3 +27,39 @@ export const CHANNELS = {
   /** A client changed: payload is its client_id. */
   clients: 'clients',
 } as const
+
+/**
+ * Counters behind brute-force protection (RATE_LIMIT_IP_FAILURES, RATE_LIMIT_USER_FAILURES),
+ * shared by every instance. Each call is one atomic step inside the store, never a read then
+ * a write from Node. Keys are the caller's (the adapter namespaces them) and every stored
+ * record expires by itself. Times are epoch ms from the caller's clock.
+ */
+export interface AttemptCounters {
+  /**
+   * Atomic: counts one failure of `key` in the fixed window of `windowSec` that holds `nowMs`
+   * and returns that window's count, this failure included.
+   */
+  recordFailure(key: string, nowMs: number, windowSec: number): Promise<number>
+  /** The failures of `key` in the window of `windowSec` that holds `nowMs`; 0 when none. Changes nothing. */
+  failureCount(key: string, nowMs: number, windowSec: number): Promise<number>
+  /**
+   * Atomic back-off gate. After n attempts of `key`, the next is allowed when n is below
+   * `policy.freeAttempts` or when min(baseDelayMs × 2^(n − freeAttempts), maxDelayMs) has
+   * passed since the last one; an allowed attempt is counted (before its outcome is known, so
+   * a burst of parallel attempts cannot slip past the gate). A refused one changes nothing.
+   */
+  beginAttempt(key: string, nowMs: number, policy: BackoffPolicy): Promise<AttemptVerdict>
+  /** Forgets every attempt of `key` (after a successful login). */
+  resetAttempts(key: string): Promise<void>
+}
+
+export interface BackoffPolicy {
+  /** Attempts allowed before back-off starts. */
+  freeAttempts: number
+  baseDelayMs: number
+  maxDelayMs: number
+  /** A record with no attempt for this long is forgotten. */
+  forgetAfterSec: number
+}
+
+export type AttemptVerdict = { allowed: true } | { allowed: false; retryAfterMs: number }

@@ -65,8 +65,8 @@ export async function signAccessToken(deps: TokenDeps, spec: AccessTokenSpec): P
 
 /**
  * Verifies one of our access tokens locally: a published key (so not revoked), its own
- * algorithm only, `typ: at+jwt` (an ID token is refused), issuer, expiry. Audience is the
- * caller's to check. Throws {@link InvalidToken}.
+ * algorithm only, `typ: at+jwt` (an ID token is refused), issuer, expiry (no leeway: the
+ * clock that set `exp` is ours). Audience is the caller's to check. Throws {@link InvalidToken}.
  */
 export async function verifyAccessToken(deps: TokenDeps, token: string): Promise<AccessTokenClaims> {
   let kid: string | undefined
@@ -83,7 +83,6 @@ export async function verifyAccessToken(deps: TokenDeps, token: string): Promise
       typ: 'at+jwt',
       algorithms: [key.alg],
       currentDate: new Date(deps.clock.now()),
-      clockTolerance: deps.config.clockSkewSec,
       requiredClaims: ['sub', 'exp', 'iat', 'jti', 'client_id'],
     })
     return payload as AccessTokenClaims

@@ -3,15 +3,31 @@ import { TEST_KEK } from './config.js'
 import { ADMIN } from './app.js'
 import { freePort } from './server.js'
 
-export interface ServiceProcess { url: string; child: ChildProcess; output(): string; stop(): Promise<number | null> }
+export interface ServiceProcess {
+  url: string
+  port: number
+  child: ChildProcess
+  output(): string
+  /** SIGTERM (unless it has exited), then its exit code. */
+  stop(): Promise<number | null>
+  /** Its exit code, once it has exited. */
+  exited: Promise<number | null>
+}
+
+export interface SpawnOptions {
+  /** More arguments after `serve`, e.g. `['--workers', '2']`. */
+  args?: string[]
+  /** Listen on this port (to start an instance again where it was); default: a free one. */
+  port?: number
+}
 
 /**
  * Runs `sigil serve` as its own process (through tsx, straight from src/) and waits until
  * /readyz answers 200. Stopped with SIGTERM at teardown.
  */
-export async function spawnService(t: { teardown(fn: () => unknown): void }, env: Record<string, string>): Promise<ServiceProcess> {
-  const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+export async function spawnService(t: { teardown(fn: () => unknown): void }, env: Record<string, string>, opts: SpawnOptions = {}): Promise<ServiceProcess> {
+  const port = opts.port ?? await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', ...(opts.args ?? [])], {
     env: {
       ...process.env, SIGIL_KEK: TEST_KEK, SIGIL_ADMIN_CLIENT_ID: ADMIN.clientId, SIGIL_ADMIN_CLIENT_SECRET: ADMIN.clientSecret,
       HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env,
@@ -33,7 +49,7 @@ export async function spawnService(t: { teardown(fn: () => unknown): void }, env
     if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}: ${output}`)
     if (Date.now() > deadline) throw new Error(`service not ready after 60 s: ${output}`)
     const ready = await fetch(`${url}/readyz`).then(r => r.ok, () => false)
-    if (ready) return { url, child, output: () => output, stop }
+    if (ready) return { url, port, child, output: () => output, stop, exited }
     await new Promise(r => setTimeout(r, 200))
   }
 }

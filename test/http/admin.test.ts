@@ -2,7 +2,7 @@ import { SignJWT, generateKeyPair } from 'jose'
 import t from 'tap'
 import { signAccessToken } from '../../src/tokens/access-token.js'
 import { backends } from '../helpers/backends.js'
-import { adminRequest, adminToken, basic, buildTestApp, postToken } from '../helpers/app.js'
+import { ADMIN, adminRequest, adminToken, basic, buildTestApp, postToken } from '../helpers/app.js'
 
 const SECRET = 'service-secret-0123456789-0123456789-abcdef'
 
@@ -120,6 +120,28 @@ for (const backend of backends()) {
       t.equal((await adminRequest(app, 'POST', '/admin/keys/rotate', { alg: 'HS256' })).statusCode, 400)
       t.equal((await adminRequest(app, 'POST', '/admin/keys/rotate', { force: 'yes' })).statusCode, 400)
       t.equal((await adminRequest(app, 'POST', '/admin/keys/nope/revoke')).statusCode, 404)
+    })
+
+    t.test('a user token with scope admin is not an admin token', async t => {
+      await adminRequest(app, 'POST', '/admin/clients', {
+        client_id: 'careless', token_endpoint_auth_method: 'none', grant_types: ['password', 'refresh_token'], scopes: ['admin'],
+      })
+      await adminRequest(app, 'POST', '/admin/users', { username: 'mallory', password: 'a password long enough' })
+      const r = await postToken(app, { grant_type: 'password', client_id: 'careless', username: 'mallory', password: 'a password long enough' })
+      t.equal(r.json().scope, 'admin')
+      const denied = await app.inject({ url: '/admin/keys', headers: bearer(r.json().access_token) })
+      t.equal(denied.statusCode, 403)
+      t.equal(denied.json().error, 'insufficient_scope')
+    })
+
+    t.test('a revoked admin token is refused with 401', async t => {
+      const token = await adminToken(app)
+      t.equal((await app.inject({ url: '/admin/keys', headers: bearer(token) })).statusCode, 200)
+      const revoked = await app.inject({ method: 'POST', url: '/oauth2/revoke', headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic('admin', ADMIN.clientSecret) }, payload: `token=${token}` })
+      t.equal(revoked.statusCode, 200)
+      const r = await app.inject({ url: '/admin/keys', headers: bearer(token) })
+      t.equal(r.statusCode, 401)
+      t.equal(r.json().error, 'invalid_token')
     })
 
     t.test('a token signed by a revoked key no longer opens the admin API', async t => {

@@ -1,20 +1,22 @@
 import type { FastifyRequest } from 'fastify'
 import { InsufficientScope, InvalidToken } from '../../errors.js'
 import type { Services } from '../../services.js'
-import { verifyAccessToken } from '../../tokens/access-token.js'
+import { verifyLiveAccessToken } from '../../revocation/introspection.js'
+import { bearerToken } from '../bearer.js'
 
 /**
- * RFC 6750 bearer check for /admin: one of our own access tokens, meant for this issuer
- * (audience), with scope `admin`. 401 for a missing or bad token, 403 without the scope.
+ * RFC 6750 bearer check for /admin: one of our own live (unrevoked) access tokens, meant for
+ * this issuer (audience), issued to a client for itself (client_credentials), with scope
+ * `admin`. 401 for a missing, bad or revoked token, 403 otherwise.
  */
 export function requireAdmin(s: Services) {
   return async (req: FastifyRequest): Promise<void> => {
-    const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(req.headers.authorization ?? '')
-    if (!match) throw new InvalidToken('no bearer token')
-    const claims = await verifyAccessToken(s, match[1]!)
+    const claims = await verifyLiveAccessToken(s.sessions, bearerToken(req))
     const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
     if (!audience.includes(s.config.issuer)) throw new InvalidToken('token is not meant for this issuer')
     if (!claims.scope.split(' ').includes('admin')) throw new InsufficientScope('admin')
+    // A client allowed the password grant and scope admin must not make every user an admin.
+    if (claims.sub !== claims.client_id || claims.sid !== undefined) throw new InsufficientScope('admin')
     req.log.info({ event: 'admin_access', client_id: claims.client_id, route: req.routeOptions.url }, 'admin request')
   }
 }

@@ -3,6 +3,7 @@ import type { Services } from '../../services.js'
 import { adminClientRoutes } from './clients.js'
 import { requireAdmin } from './guard.js'
 import { adminKeyRoutes } from './keys.js'
+import { adminUserRoutes } from './users.js'
 
 /** Everything under /admin, behind {@link requireAdmin}; JSON in and out. */
 export const adminRoutes = (s: Services): FastifyPluginAsync => async app => {
@@ -10,4 +11,5 @@ export const adminRoutes = (s: Services): FastifyPluginAsync => async app => {
   app.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store') })
   await app.register(adminKeyRoutes(s))
   await app.register(adminClientRoutes(s))
+  await app.register(adminUserRoutes(s))
 }

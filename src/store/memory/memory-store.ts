@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { Store } from '../ports.js'
+import { createMemoryAttemptCounters } from './memory-attempt-counters.js'
+import { createMemorySessionStore } from './memory-session-store.js'
 
 /** In-process store for a single instance: notifications go only to this process. */
 export function createMemoryStore(): Store {
@@ -7,6 +9,8 @@ export function createMemoryStore(): Store {
   events.setMaxListeners(0)
   return {
     kind: 'memory',
+    ...createMemoryAttemptCounters(),
+    ...createMemorySessionStore(),
     publish: async (channel, message) => { queueMicrotask(() => events.emit(channel, message)) },
     subscribe: async (channel, handler) => { events.on(channel, handler) },
     ping: async () => {},

@@ -1,5 +1,20 @@
+import { OAuthError, TemporarilyUnavailable } from '../../errors.js'
 import type { Store } from '../ports.js'
 import { connectRedis, type RedisClient } from './connection.js'
+import { createRedisAttemptCounters } from './redis-attempt-counters.js'
+import { createRedisSessionStore } from './redis-session-store.js'
+
+/** The command connection and key prefix behind each Redis store, for {@link redisConnectionOf}. */
+const connections = new WeakMap<Store, { client: RedisClient; prefix: string }>()
+
+/**
+ * The Redis connection and key prefix of a store made by {@link createRedisStore}; undefined
+ * for any other store. For wiring libraries that bring their own Redis scripts
+ * (@fastify/rate-limit) onto the same server and namespace; domain code uses the port.
+ */
+export function redisConnectionOf(store: Store): { client: RedisClient; prefix: string } | undefined {
+  return connections.get(store)
+}
 
 /**
  * Redis-backed store shared by every instance. `prefix` namespaces keys and channels
@@ -17,8 +32,10 @@ export function createRedisStore(opts: { url: string; prefix?: string }): Store 
   // ioredis reports connection errors as events; without a listener they crash the process.
   redis.on('error', () => {})
   subscriber.on('error', () => {})
-  return {
+  const store: Store = {
     kind: 'redis',
+    ...createRedisAttemptCounters(redis, prefix),
+    ...createRedisSessionStore(redis, prefix),
     publish: async (channel, message) => { await redis.publish(prefix + channel, message) },
     subscribe: async (channel, handler) => {
       const full = prefix + channel
@@ -28,5 +45,28 @@ export function createRedisStore(opts: { url: string; prefix?: string }): Store 
     },
     ping: async () => { await redis.ping() },
     close: async () => { await Promise.allSettled([redis.quit(), subscriber.quit()]) },
+  }
+  failClosed(store)
+  connections.set(store, { client: redis, prefix })
+  return store
+}
+
+/**
+ * Turns every Redis failure of a store operation into a 503 `temporarily_unavailable`: with
+ * Redis unreachable Sigil refuses (never issues a token whose family was not stored) and
+ * recovers by itself when Redis is back. `ping` and `close` keep their own errors.
+ */
+function failClosed(store: Store): void {
+  const methods = store as unknown as Record<string, unknown>
+  for (const [name, fn] of Object.entries(methods)) {
+    if (typeof fn !== 'function' || name === 'ping' || name === 'close') continue
+    methods[name] = async (...args: unknown[]) => {
+      try {
+        return await (fn as (...a: unknown[]) => Promise<unknown>)(...args)
+      } catch (err) {
+        if (err instanceof OAuthError) throw err
+        throw new TemporarilyUnavailable(`redis ${name}: ${(err as Error).message}`)
+      }
+    }
   }
 }

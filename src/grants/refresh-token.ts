@@ -1,0 +1,33 @@
+import { InvalidGrant, InvalidRequest } from '../errors.js'
+import { endFamily, peekFamily, rotateRefreshToken, type SessionDeps } from '../refresh/refresh-family.js'
+import type { UserDeps } from '../users/user-registry.js'
+import { narrowScope, type GrantDeps, type TokenRequest, type TokenResponse } from './issue.js'
+import { issueUserTokens } from './user-tokens.js'
+
+export const grantType = 'refresh_token'
+
+export type RefreshGrantDeps = GrantDeps & { sessions: SessionDeps; users: Pick<UserDeps, 'repo'> }
+
+/**
+ * RFC 6749 §6: trades a refresh token for new tokens in the same family (`sid`), rotating the
+ * refresh token. A requested scope may only narrow the family's, and is checked before the
+ * token is spent. A deleted or disabled user's family ends here. Throws InvalidRequest,
+ * InvalidScope or InvalidGrant.
+ */
+export async function handle(req: TokenRequest, deps: RefreshGrantDeps): Promise<TokenResponse> {
+  const token = req.params.refresh_token
+  if (token === undefined || token === '') throw new InvalidRequest('refresh_token is required')
+  const narrowed = req.params.scope === undefined
+    ? undefined
+    : narrowScope(req.params.scope, (await peekFamily(deps.sessions, req.client.clientId, token)).scope)
+  const { family, refreshToken } = await rotateRefreshToken(deps.sessions, req.client.clientId, token)
+  const user = await deps.users.repo.find(family.userId)
+  if (!user || user.disabled) {
+    await endFamily(deps.sessions, family.familyId)
+    throw new InvalidGrant('the user of this family is deleted or disabled')
+  }
+  const tokens = await issueUserTokens(deps, req, {
+    user, scope: narrowed ?? family.scope, authTimeSec: family.authTimeSec, sid: family.familyId,
+  })
+  return { ...tokens, refresh_token: refreshToken }
+}

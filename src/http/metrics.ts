@@ -1,0 +1,55 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { InvalidGrant, TooManyRequests } from '../errors.js'
+import type { LoginOutcome } from '../metrics/ports.js'
+import type { Services } from '../services.js'
+import { probeDependencies } from './health.js'
+
+/**
+ * Records every request (route pattern, method, status, latency), 429s and password-grant login
+ * outcomes into `s.metrics`, and serves `GET /metrics` in the Prometheus text format. Must be
+ * installed on the root instance before the routes, so its hooks reach every route.
+ * With `serve --workers N`, a scrape reaches one worker and shows that worker's counts.
+ */
+export async function installMetrics(app: FastifyInstance, s: Services): Promise<void> {
+  const errors = new WeakMap<FastifyRequest, Error>()
+  app.addHook('onError', async (req, _reply, err) => {
+    errors.set(req, err)
+  })
+  app.addHook('onResponse', async (req, reply) => {
+    // The pattern, never req.url: a label per URL would grow without bound.
+    const route = req.routeOptions.url ?? 'unmatched'
+    const status = reply.statusCode
+    s.metrics.httpRequest({ route, method: req.method, status }, reply.elapsedTime / 1000)
+    if (status === 429) s.metrics.rateLimited(route)
+    if (route === '/oauth2/token' && req.method === 'POST' && grantTypeOf(req.body) === 'password') {
+      const outcome = loginOutcome(status, errors.get(req))
+      if (outcome) s.metrics.loginOutcome(outcome)
+    }
+  })
+  app.get('/metrics', async (_req, reply) => {
+    await Promise.all([probeDependencies(s), observeKeys(s)])
+    const { contentType, body } = await s.metrics.render()
+    return reply.type(contentType).header('cache-control', 'no-store').send(body)
+  })
+}
+
+/** Key gauges come from the database at scrape time; with the database down they keep their last values. */
+async function observeKeys(s: Services): Promise<void> {
+  try {
+    s.metrics.signingKeys(await s.keys.repo.listPublished(), s.clock.now())
+  } catch (err) {
+    s.log.warn({ err }, 'metrics: could not read the signing keys')
+  }
+}
+
+function grantTypeOf(body: unknown): unknown {
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>).grant_type : undefined
+}
+
+/** Only answers that say something about the credentials count; a malformed request is no login. */
+function loginOutcome(status: number, err: Error | undefined): LoginOutcome | undefined {
+  if (status === 200) return 'success'
+  if (err instanceof TooManyRequests) return 'throttled'
+  if (err instanceof InvalidGrant) return 'failure'
+  return status >= 500 ? 'error' : undefined
+}

@@ -1,0 +1,46 @@
+import cors from '@fastify/cors'
+import helmet from '@fastify/helmet'
+import underPressure from '@fastify/under-pressure'
+import type { FastifyInstance } from 'fastify'
+import { TemporarilyUnavailable } from '../errors.js'
+import type { Services } from '../services.js'
+
+/** Probes and the scrape keep answering under load: shedding them would hide the overload. */
+const NEVER_SHED = new Set(['/healthz', '/readyz', '/metrics'])
+
+const RETRY_AFTER_SEC = 10
+
+/**
+ * Security headers, CORS for CORS_ORIGINS, and load shedding: while the event loop lags more
+ * than `maxEventLoopDelayMs` (mean over a second), requests other than the probes and the scrape
+ * get 503 `temporarily_unavailable` with Retry-After instead of queueing until they time out.
+ * Registered on the root instance before the routes.
+ */
+export async function registerProtection(app: FastifyInstance, s: Services): Promise<void> {
+  await app.register(helmet, {
+    // Nothing here is HTML: no response may load, run or frame anything.
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    // HSTS is the TLS terminator's (deploy/nginx.conf sends it); a second, different header would be ignored or confusing.
+    strictTransportSecurity: false,
+  })
+  if (s.config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: [...s.config.corsOrigins],
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+      exposedHeaders: ['www-authenticate', 'retry-after', 'x-request-id'],
+      // Bearer tokens travel in headers, never cookies.
+      credentials: false,
+      maxAge: 600,
+    })
+  }
+  // Heap and RSS limits stay off: token work is CPU-bound, and the event loop shows overload first.
+  await app.register(underPressure, {
+    maxEventLoopDelay: s.config.maxEventLoopDelayMs,
+    pressureHandler: async (req, reply, type, value) => {
+      if (NEVER_SHED.has(req.routeOptions.url ?? '')) return
+      reply.header('retry-after', String(RETRY_AFTER_SEC))
+      throw new TemporarilyUnavailable(`under pressure: ${type} ${value ?? ''}`)
+    },
+  })
+}

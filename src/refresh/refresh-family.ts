@@ -1,0 +1,112 @@
+import { createHash, randomBytes } from 'node:crypto'
+import type { Clock } from '../clock.js'
+import type { Config } from '../config.js'
+import { InvalidGrant } from '../errors.js'
+import type { Kek } from '../keys/kek.js'
+import type { Logger } from '../log.js'
+import type { Metrics } from '../metrics/ports.js'
+import type { FamilyRecord, SessionStore } from '../store/session-ports.js'
+
+export interface SessionDeps {
+  store: SessionStore
+  kek: Kek
+  clock: Clock
+  log: Logger
+  config: Pick<Config, 'refreshTokenTtlSec' | 'refreshIdleTtlSec' | 'refreshReuseGraceSec' | 'clockSkewSec'>
+  /** The longest lifetime an access token may have now (seconds): how long revocations must be remembered. */
+  maxTokenTtlSec(): Promise<number>
+  metrics?: Metrics
+}
+
+/** `<family id>.<secret>`: 128-bit id (the access token's `sid`), 256-bit secret. */
+const TOKEN_SHAPE = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/
+
+export const hashRefreshToken = (token: string) => createHash('sha256').update(token).digest('base64url')
+
+/** The family id inside a refresh token, or null when the string cannot be one of ours. */
+export function familyIdOf(token: string): string | null {
+  return TOKEN_SHAPE.exec(token)?.[1] ?? null
+}
+
+const newToken = (familyId: string) => `${familyId}.${randomBytes(32).toString('base64url')}`
+
+/** How long a revocation must be remembered: until every access token it covers has expired. */
+export async function revocationRetentionMs(deps: Pick<SessionDeps, 'config' | 'maxTokenTtlSec'>): Promise<number> {
+  return (await deps.maxTokenTtlSec() + deps.config.clockSkewSec) * 1000
+}
+
+/** Starts a family (one login) and returns its first refresh token. */
+export async function startFamily(
+  deps: SessionDeps, login: { userId: string; clientId: string; scope: string[]; authTimeSec: number },
+): Promise<{ familyId: string; refreshToken: string }> {
+  const nowMs = deps.clock.now()
+  const familyId = randomBytes(16).toString('base64url')
+  const refreshToken = newToken(familyId)
+  const record: FamilyRecord = { ...login, familyId, createdAtMs: nowMs, absoluteExpiresAtMs: nowMs + deps.config.refreshTokenTtlSec * 1000 }
+  await deps.store.createFamily(record, hashRefreshToken(refreshToken), nowMs, deps.config.refreshIdleTtlSec * 1000)
+  return { familyId, refreshToken }
+}
+
+/**
+ * The family of a presented refresh token, without using it (to check a requested scope
+ * first). Throws {@link InvalidGrant} unless it is the current token of a live family of `clientId`.
+ */
+export async function peekFamily(deps: SessionDeps, clientId: string, token: string): Promise<FamilyRecord> {
+  const familyId = familyIdOf(token)
+  const found = familyId && await deps.store.findFamilyOfToken(familyId, hashRefreshToken(token), deps.clock.now())
+  if (!found || found.family.clientId !== clientId) throw new InvalidGrant('unknown refresh token or other client')
+  return found.family
+}
+
+/**
+ * Rotates a refresh token: returns its family and the successor. Inside REFRESH_REUSE_GRACE a
+ * retried request gets the same successor. Throws {@link InvalidGrant} for anything else;
+ * a token rotated earlier coming back revokes the whole family.
+ */
+export async function rotateRefreshToken(deps: SessionDeps, clientId: string, token: string): Promise<{ family: FamilyRecord; refreshToken: string }> {
+  const familyId = familyIdOf(token)
+  if (!familyId) throw new InvalidGrant('malformed refresh token')
+  const nowMs = deps.clock.now()
+  const successor = newToken(familyId)
+  const graceMs = deps.config.refreshReuseGraceSec * 1000
+  const context = `refresh-successor:${familyId}`
+  const result = await deps.store.rotateRefreshToken({
+    familyId, presentedHash: hashRefreshToken(token), nextHash: hashRefreshToken(successor), clientId, nowMs,
+    idleTtlMs: deps.config.refreshIdleTtlSec * 1000, graceMs,
+    // The successor's plaintext is kept only for the grace window, and only encrypted.
+    successorSealed: graceMs > 0 ? deps.kek.seal(Buffer.from(successor), context).toString('base64') : '',
+    retainMs: await revocationRetentionMs(deps),
+  })
+  switch (result.outcome) {
+    case 'rotated': return { family: result.family, refreshToken: successor }
+    case 'grace': return { family: result.family, refreshToken: deps.kek.open(Buffer.from(result.successorSealed, 'base64'), context).toString() }
+    case 'reused':
+      deps.metrics?.refreshReuse()
+      // RFC 6819 5.2.2.3: a rotated token coming back means it leaked, so end the family.
+      deps.log.warn({ event: 'refresh_token_reuse', family_id: familyId, user_id: result.family.userId, client_id: clientId },
+        'a rotated refresh token was presented again: family revoked')
+      throw new InvalidGrant('refresh token reuse: family revoked')
+    case 'race': throw new InvalidGrant('refresh token was just rotated by a concurrent request')
+    default: throw new InvalidGrant('unknown, expired or revoked refresh token')
+  }
+}
+
+/** Ends one family; returns false when there was none. */
+export async function endFamily(deps: SessionDeps, familyId: string): Promise<boolean> {
+  return (await deps.store.revokeFamily(familyId, deps.clock.now(), await revocationRetentionMs(deps))) !== null
+}
+
+/**
+ * Logout everywhere: ends every family of the user and makes every access token issued to
+ * them so far inactive at introspection. Returns how many families were ended.
+ */
+export async function endUserSessions(deps: SessionDeps, userId: string): Promise<number> {
+  const nowMs = deps.clock.now()
+  const retainMs = await revocationRetentionMs(deps)
+  await deps.store.markUserRevoked(userId, nowMs, retainMs)
+  const ids = await deps.store.familiesOfUser(userId, nowMs)
+  const ended = await Promise.all(ids.map(id => deps.store.revokeFamily(id, nowMs, retainMs)))
+  const count = ended.filter(Boolean).length
+  deps.log.info({ event: 'user_sessions_revoked', user_id: userId, families: count }, 'ended every session of a user')
+  return count
+}

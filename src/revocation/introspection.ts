@@ -1,0 +1,75 @@
+import { InvalidToken } from '../errors.js'
+import { familyIdOf, hashRefreshToken } from '../refresh/refresh-family.js'
+import { verifyAccessToken, type AccessTokenClaims } from '../tokens/access-token.js'
+import type { RevocationDeps } from './token-revocation.js'
+
+export type Introspection = { active: false } | ({ active: true; token_type: 'Bearer' | 'refresh_token' } & Record<string, unknown>)
+
+const INACTIVE: Introspection = Object.freeze({ active: false })
+
+/**
+ * RFC 7662: `{active: false}` — and nothing more — for anything not valid now: malformed, bad
+ * signature, expired, signed by a revoked key, denylisted, from a revoked family, or issued
+ * to a user whose tokens were revoked. Never throws for a bad token.
+ */
+export async function introspectToken(deps: RevocationDeps, token: string): Promise<Introspection> {
+  const familyId = familyIdOf(token)
+  return familyId ? introspectRefreshToken(deps, familyId, token) : introspectAccessToken(deps, token)
+}
+
+/**
+ * {@link verifyAccessToken} plus the revocation lists: a denylisted token, one from a revoked
+ * family, or one issued to a user before a logout-everywhere throws {@link InvalidToken} too.
+ * For every endpoint that accepts our access tokens (/userinfo, /admin).
+ */
+export async function verifyLiveAccessToken(deps: RevocationDeps, token: string): Promise<AccessTokenClaims> {
+  const claims = await verifyAccessToken(deps, token)
+  if (!(await isStillValid(deps, claims))) throw new InvalidToken('revoked')
+  return claims
+}
+
+async function introspectAccessToken(deps: RevocationDeps, token: string): Promise<Introspection> {
+  const claims = await verifyLiveAccessToken(deps, token).catch(() => null)
+  if (!claims) return INACTIVE
+  return {
+    active: true,
+    token_type: 'Bearer',
+    scope: claims.scope,
+    client_id: claims.client_id,
+    sub: claims.sub,
+    aud: claims.aud,
+    iss: claims.iss,
+    exp: claims.exp,
+    iat: claims.iat,
+    jti: claims.jti,
+    ...(claims.sid === undefined ? {} : { sid: claims.sid }),
+  }
+}
+
+async function isStillValid(deps: RevocationDeps, claims: AccessTokenClaims): Promise<boolean> {
+  const nowMs = deps.clock.now()
+  const [denied, familyRevoked, userRevokedAtMs] = await Promise.all([
+    deps.store.isAccessTokenDenied(claims.jti, nowMs),
+    claims.sid === undefined ? false : deps.store.isFamilyRevoked(claims.sid, nowMs),
+    deps.store.userRevokedAtMs(claims.sub, nowMs),
+  ])
+  // Seconds against milliseconds: a token from the very second of a logout-everywhere counts as revoked.
+  return !denied && !familyRevoked && (userRevokedAtMs === null || claims.iat * 1000 > userRevokedAtMs)
+}
+
+async function introspectRefreshToken(deps: RevocationDeps, familyId: string, token: string): Promise<Introspection> {
+  const found = await deps.store.findFamilyOfToken(familyId, hashRefreshToken(token), deps.clock.now())
+  if (!found?.current) return INACTIVE
+  const f = found.family
+  return {
+    active: true,
+    token_type: 'refresh_token',
+    scope: f.scope.join(' '),
+    client_id: f.clientId,
+    sub: f.userId,
+    iss: deps.config.issuer,
+    exp: Math.floor(f.absoluteExpiresAtMs / 1000),
+    iat: Math.floor(f.createdAtMs / 1000),
+    sid: f.familyId,
+  }
+}

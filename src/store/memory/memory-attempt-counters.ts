@@ -1,0 +1,47 @@
+import type { AttemptCounters } from '../ports.js'
+
+/** Past this many records the oldest is dropped, so a flood of made-up usernames cannot exhaust memory. */
+const MAX_RECORDS = 100_000
+
+/**
+ * {@link AttemptCounters} in one process. Node runs each call to completion before the next,
+ * so every call is atomic; records expire by the caller's clock and are dropped oldest-first
+ * past {@link MAX_RECORDS}.
+ */
+export function createMemoryAttemptCounters(): AttemptCounters {
+  const failures = new Map<string, { window: number; count: number }>()
+  const attempts = new Map<string, { count: number; lastMs: number }>()
+  const windowOf = (nowMs: number, windowSec: number) => Math.floor(nowMs / (windowSec * 1000))
+  return {
+    recordFailure: async (key, nowMs, windowSec) => {
+      const window = windowOf(nowMs, windowSec)
+      const held = failures.get(key)
+      const count = held?.window === window ? held.count + 1 : 1
+      setBounded(failures, key, { window, count })
+      return count
+    },
+    failureCount: async (key, nowMs, windowSec) => {
+      const held = failures.get(key)
+      return held?.window === windowOf(nowMs, windowSec) ? held.count : 0
+    },
+    beginAttempt: async (key, nowMs, policy) => {
+      const held = attempts.get(key)
+      const count = held && nowMs - held.lastMs < policy.forgetAfterSec * 1000 ? held.count : 0
+      if (held && count >= policy.freeAttempts) {
+        const delayMs = Math.min(policy.baseDelayMs * 2 ** (count - policy.freeAttempts), policy.maxDelayMs)
+        const waitMs = held.lastMs + delayMs - nowMs
+        if (waitMs > 0) return { allowed: false, retryAfterMs: Math.ceil(waitMs) }
+      }
+      setBounded(attempts, key, { count: count + 1, lastMs: nowMs })
+      return { allowed: true }
+    },
+    resetAttempts: async key => { attempts.delete(key) },
+  }
+}
+
+/** Sets `key` as the newest entry, dropping the oldest when full. */
+function setBounded<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key)
+  if (map.size >= MAX_RECORDS) map.delete(map.keys().next().value!)
+  map.set(key, value)
+}

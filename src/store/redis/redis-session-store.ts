@@ -1,0 +1,142 @@
+import { RACE_WINDOW_MS, type FamilyRecord, type RotateOutcome, type SessionStore } from '../session-ports.js'
+import type { RedisClient } from './connection.js'
+
+// A family's keys share the hash tag {familyId}, so each script touches one cluster slot.
+// Logical expiry is checked against the caller's clock; PEXPIRE is the backstop that makes
+// sure nothing outlives it.
+
+const FIELDS = `'user', 'client', 'scope', 'auth', 'created', 'abs'`
+
+/** KEYS: family. ARGV: user, client, scope, auth, created, abs, head, idle expiry, ttl ms. */
+const CREATE = `
+redis.call('HSET', KEYS[1], 'user', ARGV[1], 'client', ARGV[2], 'scope', ARGV[3], 'auth', ARGV[4],
+  'created', ARGV[5], 'abs', ARGV[6], 'head', ARGV[7], 'idle', ARGV[8])
+redis.call('PEXPIRE', KEYS[1], ARGV[9])`
+
+/** KEYS: family, used hashes, sealed successor. ARGV: see RotateArgs; returns {outcome, ...record}. */
+const ROTATE = `
+local f = redis.call('HMGET', KEYS[1], ${FIELDS}, 'idle', 'head', 'prev', 'rot', 'revoked')
+if not f[1] then return {'invalid'} end
+local now = tonumber(ARGV[4])
+if f[11] == '1' or tonumber(f[6]) <= now or tonumber(f[7]) <= now or f[2] ~= ARGV[3] then return {'invalid'} end
+local rec = {f[1], f[2], f[3], f[4], f[5], f[6]}
+if f[8] == ARGV[1] then
+  local idle = math.min(now + tonumber(ARGV[5]), tonumber(f[6]))
+  redis.call('SADD', KEYS[2], ARGV[1])
+  redis.call('HSET', KEYS[1], 'head', ARGV[2], 'prev', ARGV[1], 'rot', now, 'idle', idle)
+  redis.call('PEXPIRE', KEYS[1], math.max(idle - now, 1))
+  redis.call('PEXPIRE', KEYS[2], math.max(idle - now, 1))
+  if tonumber(ARGV[6]) > 0 and ARGV[7] ~= '' then
+    redis.call('SET', KEYS[3], ARGV[7], 'PX', ARGV[6])
+  else
+    redis.call('DEL', KEYS[3])
+  end
+  return {'rotated', unpack(rec)}
+end
+if f[9] == ARGV[1] then
+  local since = now - tonumber(f[10])
+  if since <= tonumber(ARGV[6]) then
+    local sealed = redis.call('GET', KEYS[3])
+    if sealed then return {'grace', sealed, unpack(rec)} end
+  end
+  if since <= tonumber(ARGV[9]) then return {'race'} end
+end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'revoked', '1')
+  redis.call('PEXPIRE', KEYS[1], ARGV[8])
+  redis.call('PEXPIRE', KEYS[2], ARGV[8])
+  redis.call('DEL', KEYS[3])
+  return {'reused', unpack(rec)}
+end
+return {'invalid'}`
+
+/** KEYS: family, used hashes. ARGV: token hash, now. The live family's record, or nothing. */
+const FIND = `
+local f = redis.call('HMGET', KEYS[1], ${FIELDS}, 'idle', 'head', 'revoked')
+local now = tonumber(ARGV[2])
+if not f[1] or f[9] == '1' or tonumber(f[6]) <= now or tonumber(f[7]) <= now then return {} end
+local current = f[8] == ARGV[1]
+if not current and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return {} end
+return {current and '1' or '0', f[1], f[2], f[3], f[4], f[5], f[6]}`
+
+/** KEYS: family, used hashes, sealed successor. ARGV: retain ms. */
+const REVOKE = `
+local f = redis.call('HMGET', KEYS[1], ${FIELDS})
+if not f[1] then return {} end
+redis.call('HSET', KEYS[1], 'revoked', '1')
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[3])
+return f`
+
+/** KEYS: a user's family index. ARGV: family id, ttl ms. The index lives as long as its longest family. */
+const INDEX = `
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end`
+
+interface Scripted {
+  sigilFamilyCreate(key: string, ...args: Array<string | number>): Promise<void>
+  sigilFamilyRotate(fam: string, used: string, succ: string, ...args: Array<string | number>): Promise<string[]>
+  sigilFamilyFind(fam: string, used: string, hash: string, nowMs: number): Promise<string[]>
+  sigilFamilyRevoke(fam: string, used: string, succ: string, retainMs: number): Promise<string[]>
+  sigilUserIndex(key: string, familyId: string, ttlMs: number): Promise<void>
+}
+
+const toRecord = (familyId: string, f: string[]): FamilyRecord => ({
+  familyId, userId: f[0]!, clientId: f[1]!, scope: f[2] ? f[2].split(' ') : [],
+  authTimeSec: Number(f[3]), createdAtMs: Number(f[4]), absoluteExpiresAtMs: Number(f[5]),
+})
+
+/** {@link SessionStore} in Redis: every mutation one Lua script on one slot. */
+export function createRedisSessionStore(redis: RedisClient, prefix: string): SessionStore {
+  redis.defineCommand('sigilFamilyCreate', { numberOfKeys: 1, lua: CREATE })
+  redis.defineCommand('sigilFamilyRotate', { numberOfKeys: 3, lua: ROTATE })
+  redis.defineCommand('sigilFamilyFind', { numberOfKeys: 2, lua: FIND })
+  redis.defineCommand('sigilFamilyRevoke', { numberOfKeys: 3, lua: REVOKE })
+  redis.defineCommand('sigilUserIndex', { numberOfKeys: 1, lua: INDEX })
+  const r = redis as unknown as Scripted
+  const fam = (id: string) => `${prefix}fam:{${id}}`
+  const keys = (id: string) => [fam(id), `${fam(id)}:used`, `${fam(id)}:succ`] as const
+  const userIndex = (userId: string) => `${prefix}user-families:{${userId}}`
+  const userRevoked = (userId: string) => `${prefix}user-revoked:{${userId}}`
+  const denied = (jti: string) => `${prefix}denied-jti:${jti}`
+
+  return {
+    createFamily: async (f, headHash, nowMs, idleTtlMs) => {
+      const idle = Math.min(nowMs + idleTtlMs, f.absoluteExpiresAtMs)
+      await r.sigilFamilyCreate(fam(f.familyId), f.userId, f.clientId, f.scope.join(' '), f.authTimeSec, f.createdAtMs,
+        f.absoluteExpiresAtMs, headHash, idle, Math.max(idle - nowMs, 1))
+      await r.sigilUserIndex(userIndex(f.userId), f.familyId, Math.max(f.absoluteExpiresAtMs - nowMs, 1))
+    },
+    rotateRefreshToken: async a => {
+      const [fk, uk, sk] = keys(a.familyId)
+      const out = await r.sigilFamilyRotate(fk, uk, sk, a.presentedHash, a.nextHash, a.clientId, a.nowMs, a.idleTtlMs,
+        a.graceMs, a.successorSealed, a.retainMs, RACE_WINDOW_MS)
+      const kind = out[0] as RotateOutcome['outcome']
+      if (kind === 'rotated' || kind === 'reused') return { outcome: kind, family: toRecord(a.familyId, out.slice(1)) }
+      if (kind === 'grace') return { outcome: 'grace', successorSealed: out[1]!, family: toRecord(a.familyId, out.slice(2)) }
+      return { outcome: kind === 'race' ? 'race' : 'invalid' }
+    },
+    findFamilyOfToken: async (familyId, tokenHash, nowMs) => {
+      const [fk, uk] = keys(familyId)
+      const f = await r.sigilFamilyFind(fk, uk, tokenHash, nowMs)
+      return f.length > 0 ? { current: f[0] === '1', family: toRecord(familyId, f.slice(1)) } : null
+    },
+    revokeFamily: async (familyId, _nowMs, retainMs) => {
+      const [fk, uk, sk] = keys(familyId)
+      const f = await r.sigilFamilyRevoke(fk, uk, sk, Math.max(retainMs, 1))
+      return f.length > 0 && f[0] ? toRecord(familyId, f) : null
+    },
+    isFamilyRevoked: async familyId => (await redis.hget(fam(familyId), 'revoked')) === '1',
+    familiesOfUser: userId => redis.smembers(userIndex(userId)),
+    markUserRevoked: async (userId, nowMs, retainMs) => { await redis.set(userRevoked(userId), String(nowMs), 'PX', Math.max(retainMs, 1)) },
+    userRevokedAtMs: async userId => {
+      const v = await redis.get(userRevoked(userId))
+      return v === null ? null : Number(v)
+    },
+    denyAccessToken: async (jti, expiresAtMs, nowMs) => {
+      if (expiresAtMs > nowMs) await redis.set(denied(jti), '1', 'PX', expiresAtMs - nowMs)
+    },
+    isAccessTokenDenied: async jti => (await redis.exists(denied(jti))) === 1,
+  }
+}

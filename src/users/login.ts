@@ -1,0 +1,52 @@
+import { InvalidGrant } from '../errors.js'
+import type { Logger } from '../log.js'
+import { admitLoginAttempt, forgetLoginAttempts, type AttemptLimitDeps } from '../throttle/attempt-limits.js'
+import type { UserDeps } from './user-registry.js'
+import { normalizeUsername, type User } from './user.js'
+
+export interface LoginDeps extends AttemptLimitDeps {
+  users: UserDeps
+}
+
+/**
+ * Checks a username and password (RFC 6749 §4.3.2) and returns the user. An unknown user, a
+ * wrong password and a disabled user are one {@link InvalidGrant} after the same work (one
+ * argon2 verification, against a dummy hash when there is no user), so neither the answer nor
+ * its timing tells who exists; only the log says which. Throws TooManyRequests while the
+ * username backs off (RATE_LIMIT_USER_FAILURES). On success the username's failures are
+ * forgiven and a hash made with weaker parameters is replaced. Writes one `login` audit line
+ * to `audit` (user id when known, never the password or the username).
+ */
+export async function authenticateUser(
+  deps: LoginDeps, credentials: { username: string; password: string }, audit: Logger,
+): Promise<User> {
+  const normalized = normalizeUsername(credentials.username)
+  try {
+    await admitLoginAttempt(deps, normalized)
+  } catch (err) {
+    audit.info({ event: 'login', outcome: 'throttled' }, 'login refused: too many attempts')
+    throw err
+  }
+  const user = await deps.users.repo.findByUsername(normalized)
+  const ok = await deps.users.passwords.verify(user?.passwordHash ?? null, credentials.password)
+  if (!user || !ok || user.disabled) {
+    const reason = !user ? 'unknown user' : !ok ? 'wrong password' : 'disabled user'
+    audit.info({ event: 'login', outcome: 'failure', reason, user_id: user?.id }, 'login failed')
+    throw new InvalidGrant(reason)
+  }
+  await forgetLoginAttempts(deps, normalized)
+  await upgradeHash(deps.users, user, credentials.password, audit)
+  audit.info({ event: 'login', outcome: 'success', user_id: user.id }, 'login succeeded')
+  return user
+}
+
+/** Re-hashes with the current parameters while the password is at hand; a failure only costs the upgrade. */
+async function upgradeHash(deps: UserDeps, user: User, password: string, audit: Logger): Promise<void> {
+  if (!deps.passwords.needsRehash(user.passwordHash)) return
+  try {
+    await deps.repo.replacePasswordHash(user.id, user.passwordHash, await deps.passwords.hash(password))
+    audit.info({ event: 'password_rehashed', user_id: user.id }, 'password hash upgraded to current parameters')
+  } catch (err) {
+    audit.warn({ err, user_id: user.id }, 'password hash upgrade failed')
+  }
+}

@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto'
+import type { UserRepo } from '../db/user-repo.js'
+import { Conflict, InvalidRequest, NotFound } from '../errors.js'
+import type { PasswordHasher } from './password.js'
+import { describeUser, normalizeUsername, userInput } from './user.js'
+
+export interface UserDeps {
+  repo: UserRepo
+  passwords: PasswordHasher
+}
+
+export type UserDescription = ReturnType<typeof describeUser>
+
+/**
+ * Registers a user from an admin payload, validated here before anything is hashed
+ * ({@link InvalidRequest} names the bad field). {@link Conflict} when the username, compared
+ * case-insensitively after NFC, is taken. Returns `{id, username}`.
+ */
+export async function createUser(deps: UserDeps, payload: unknown): Promise<UserDescription> {
+  const parsed = userInput.safeParse(payload)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    throw new InvalidRequest(`${issue.path.join('.') || 'body'}: ${issue.message}`)
+  }
+  const input = parsed.data
+  const user = {
+    id: randomUUID(),
+    username: input.username,
+    usernameNormalized: normalizeUsername(input.username),
+    email: input.email ?? null,
+    claims: input.claims ?? {},
+    passwordHash: await deps.passwords.hash(input.password),
+  }
+  if (!(await deps.repo.create(user))) throw new Conflict(`username ${input.username} is already registered`)
+  return describeUser(user)
+}
+
+/** Deletes a user; their tokens stop working at /userinfo at once. {@link NotFound} for an unknown id. */
+export async function deleteUser(deps: Pick<UserDeps, 'repo'>, id: string): Promise<void> {
+  if (!(await deps.repo.remove(id))) throw new NotFound(`no user ${id}`)
+}

@@ -1,0 +1,138 @@
+import { Redis } from 'ioredis'
+import t from 'tap'
+import type { Store } from '../../src/store/ports.js'
+import { RACE_WINDOW_MS, type FamilyRecord, type RotateArgs } from '../../src/store/session-ports.js'
+import { openTestStore, testPrefix } from '../helpers/backends.js'
+
+const adapters: Array<Store['kind']> = ['memory']
+if (process.env.REDIS_URL) adapters.push('redis')
+else if (process.env.CI === 'true') throw new Error('CI=true but REDIS_URL is not set: the Redis adapter must be tested')
+
+const T0 = Date.now()
+const DAY = 86_400_000
+let n = 0
+const family = (over: Partial<FamilyRecord> = {}): FamilyRecord => ({
+  familyId: `fam${String(++n).padStart(19, '0')}`, userId: 'u1', clientId: 'app', scope: ['openid', 'read'],
+  authTimeSec: Math.floor(T0 / 1000), createdAtMs: T0, absoluteExpiresAtMs: T0 + 30 * DAY, ...over,
+})
+const rotation = (f: FamilyRecord, presented: string, next: string, over: Partial<RotateArgs> = {}): RotateArgs => ({
+  familyId: f.familyId, presentedHash: presented, nextHash: next, clientId: f.clientId, nowMs: T0 + 10_000,
+  idleTtlMs: 14 * DAY, graceMs: 0, successorSealed: '', retainMs: 60_000, ...over,
+})
+
+for (const kind of adapters) {
+  t.test(kind, async t => {
+    const prefix = testPrefix()
+    const store = await openTestStore(t, kind, prefix)
+
+    t.test('rotation swaps the head; the old token then counts as reuse and revokes the family', async t => {
+      const f = family()
+      await store.createFamily(f, 'h0', T0, 14 * DAY)
+      t.same(await store.rotateRefreshToken(rotation(f, 'h0', 'h1')), { outcome: 'rotated', family: f })
+      t.same(await store.findFamilyOfToken(f.familyId, 'h1', T0 + 10_000), { family: f, current: true })
+      t.same(await store.findFamilyOfToken(f.familyId, 'h0', T0 + 10_000), { family: f, current: false })
+      const late = T0 + 10_000 + RACE_WINDOW_MS + 1
+      t.same(await store.rotateRefreshToken(rotation(f, 'h0', 'hx', { nowMs: late })), { outcome: 'reused', family: f })
+      t.equal(await store.isFamilyRevoked(f.familyId, late), true)
+      t.same(await store.rotateRefreshToken(rotation(f, 'h1', 'h2', { nowMs: late })), { outcome: 'invalid' }, 'the newest token died too')
+      t.equal(await store.findFamilyOfToken(f.familyId, 'h1', late), null)
+    })
+
+    t.test('a duplicate right after rotation is a race, not reuse; the successor keeps working', async t => {
+      const f = family()
+      await store.createFamily(f, 'h0', T0, 14 * DAY)
+      await store.rotateRefreshToken(rotation(f, 'h0', 'h1'))
+      t.same(await store.rotateRefreshToken(rotation(f, 'h0', 'hx', { nowMs: T0 + 10_500 })), { outcome: 'race' })
+      t.equal((await store.rotateRefreshToken(rotation(f, 'h1', 'h2', { nowMs: T0 + 11_000 }))).outcome, 'rotated')
+    })
+
+    t.test('inside the grace window the same sealed successor comes back', async t => {
+      const f = family()
+      await store.createFamily(f, 'h0', T0, 14 * DAY)
+      await store.rotateRefreshToken(rotation(f, 'h0', 'h1', { graceMs: 5000, successorSealed: 'sealed-h1' }))
+      t.same(await store.rotateRefreshToken(rotation(f, 'h0', 'hx', { graceMs: 5000, nowMs: T0 + 14_000 })),
+        { outcome: 'grace', family: f, successorSealed: 'sealed-h1' })
+      t.same(await store.findFamilyOfToken(f.familyId, 'h1', T0 + 14_000), { family: f, current: true }, 'no second branch')
+    })
+
+    t.test('concurrent rotations of one token: exactly one succeeds', async t => {
+      const f = family()
+      await store.createFamily(f, 'h0', T0, 14 * DAY)
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.rotateRefreshToken(rotation(f, 'h0', `n${i}`))))
+      t.equal(results.filter(r => r.outcome === 'rotated').length, 1)
+      t.equal(results.filter(r => r.outcome === 'race').length, 49)
+      t.equal(await store.isFamilyRevoked(f.familyId, T0 + 10_000), false)
+    })
+
+    t.test('another client, an unknown hash or family: invalid, and nothing changes', async t => {
+      const f = family()
+      await store.createFamily(f, 'h0', T0, 14 * DAY)
+      t.same(await store.rotateRefreshToken(rotation(f, 'h0', 'h1', { clientId: 'evil' })), { outcome: 'invalid' })
+      t.same(await store.rotateRefreshToken(rotation(f, 'nope', 'h1')), { outcome: 'invalid' })
+      t.same(await store.rotateRefreshToken(rotation(family(), 'h0', 'h1')), { outcome: 'invalid' })
+      t.equal((await store.rotateRefreshToken(rotation(f, 'h0', 'h1'))).outcome, 'rotated')
+    })
+
+    t.test('idle and absolute expiry follow the caller clock', async t => {
+      const f = family({ absoluteExpiresAtMs: T0 + 10 * DAY })
+      await store.createFamily(f, 'h0', T0, 2 * DAY)
+      t.same(await store.rotateRefreshToken(rotation(f, 'h0', 'h1', { nowMs: T0 + 2 * DAY })), { outcome: 'invalid' }, 'idle')
+      const g = family({ absoluteExpiresAtMs: T0 + 3 * DAY })
+      await store.createFamily(g, 'g0', T0, 2 * DAY)
+      let now = T0
+      for (let i = 0; i < 2; i++) {
+        now += DAY
+        t.equal((await store.rotateRefreshToken(rotation(g, `g${i}`, `g${i + 1}`, { nowMs: now, idleTtlMs: 2 * DAY }))).outcome, 'rotated', 'use keeps it alive')
+      }
+      t.same(await store.rotateRefreshToken(rotation(g, 'g2', 'g3', { nowMs: T0 + 3 * DAY, idleTtlMs: 2 * DAY })), { outcome: 'invalid' }, 'absolute')
+    })
+
+    t.test('revoking a family, a user, an access token', async t => {
+      const f = family({ userId: 'u-revoke' })
+      const g = family({ userId: 'u-revoke' })
+      await store.createFamily(f, 'f0', T0, DAY)
+      await store.createFamily(g, 'g0', T0, DAY)
+      t.same(new Set(await store.familiesOfUser('u-revoke', T0)), new Set([f.familyId, g.familyId]))
+      t.same(await store.revokeFamily(f.familyId, T0, 60_000), f)
+      t.equal(await store.revokeFamily('unknown-family-id-000', T0, 60_000), null)
+      t.equal(await store.isFamilyRevoked(f.familyId, T0), true)
+      t.equal(await store.isFamilyRevoked(g.familyId, T0), false)
+      t.equal(await store.userRevokedAtMs('u-revoke', T0), null)
+      await store.markUserRevoked('u-revoke', T0 + 5, 60_000)
+      t.equal(await store.userRevokedAtMs('u-revoke', T0 + 10), T0 + 5)
+      t.equal(await store.isAccessTokenDenied('jti-1', T0), false)
+      await store.denyAccessToken('jti-1', T0 + 60_000, T0)
+      t.equal(await store.isAccessTokenDenied('jti-1', T0 + 1), true)
+      await store.denyAccessToken('jti-expired', T0 - 1, T0)
+      t.equal(await store.isAccessTokenDenied('jti-expired', T0), false, 'an expired token needs no entry')
+    })
+
+    if (kind === 'redis') {
+      t.test('after 1,000 families every key has a TTL', async t => {
+        for (let i = 0; i < 1000; i++) {
+          const f = family({ userId: `bulk-${i % 50}` })
+          await store.createFamily(f, `b${i}`, T0, DAY)
+          if (i % 3 === 0) await store.rotateRefreshToken(rotation(f, `b${i}`, `c${i}`, { graceMs: 5000, successorSealed: 's' }))
+          if (i % 7 === 0) await store.revokeFamily(f.familyId, T0, 60_000)
+          if (i % 11 === 0) await store.denyAccessToken(`bulk-jti-${i}`, T0 + 60_000, T0)
+        }
+        await store.markUserRevoked('bulk-1', T0, 60_000)
+        const redis = new Redis(process.env.REDIS_URL!)
+        t.teardown(() => redis.disconnect())
+        let cursor = '0'
+        let seen = 0
+        const immortal: string[] = []
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+          for (const key of keys) {
+            seen++
+            if ((await redis.pttl(key)) < 0) immortal.push(key)
+          }
+          cursor = next
+        } while (cursor !== '0')
+        t.ok(seen > 1000, `${seen} keys scanned`)
+        t.same(immortal, [], 'no key without a TTL')
+      })
+    }
+  })
+}
