@@ -3,29 +3,20 @@ import { decodeProtectedHeader, importJWK, SignJWT, type CryptoKey, type JWK } f
 import t from 'tap'
 import {
   AlgorithmNotAllowed, BadSignature, createVerifier, InsufficientScope, MalformedToken, MissingClaim, TokenExpired,
-  TokenNotYetValid, UnknownKey, VerifyError, WrongAudience, WrongIssuer, WrongTokenType, type Verifier,
+  TokenNotYetValid, UnknownKey, WrongAudience, WrongIssuer, WrongTokenType, type Verifier,
 } from '../../src/verify/index.js'
 import { backends } from '../helpers/backends.js'
 import { makeKey, startFakeIssuer } from '../helpers/fake-issuer.js'
 import { accessClaims, signWithIssuerKey } from '../helpers/forge.js'
 import { startTestServer } from '../helpers/server.js'
 import { countRequests, sigilHttp } from '../helpers/sigil-http.js'
+import { codeOf } from '../helpers/verify-errors.js'
 
 const AUDIENCE = 'https://api.example'
 const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url')
 /** A compact JWS from parts, for tokens no library would sign. */
 const compact = (header: object, payload: object | string, signature: Buffer | string) =>
   `${b64(header)}.${typeof payload === 'string' ? payload : b64(payload)}.${typeof signature === 'string' ? signature : signature.toString('base64url')}`
-
-/** The typed error's code, or a marker that fails the assertion when anything else happened. */
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'ACCEPTED'
-  } catch (err) {
-    return err instanceof VerifyError ? err.code : `UNTYPED ${String(err)}`
-  }
-}
 
 for (const backend of backends()) {
   t.test(backend.name, async t => {

@@ -1,21 +1,13 @@
 import t, { type Test } from 'tap'
-import { BadSignature, createVerifier, IssuerUnavailable, TokenRevoked, VerifyError, type VerifierOptions } from '../../src/verify/index.js'
+import { BadSignature, createVerifier, IssuerUnavailable, TokenRevoked, type VerifierOptions } from '../../src/verify/index.js'
 import { backends } from '../helpers/backends.js'
 import { fixedClock } from '../helpers/clock.js'
 import { startFakeIssuer } from '../helpers/fake-issuer.js'
 import { startTestServer } from '../helpers/server.js'
 import { sigilHttp } from '../helpers/sigil-http.js'
+import { codeOf } from '../helpers/verify-errors.js'
 
 const AUDIENCE = 'https://api.example'
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'ACCEPTED'
-  } catch (err) {
-    return err instanceof VerifyError ? err.code : `UNTYPED ${String(err)}`
-  }
-}
 
 async function setup(t: Test, introspection: Partial<NonNullable<VerifierOptions['introspection']>> = {}) {
   const issuer = await startFakeIssuer(t)

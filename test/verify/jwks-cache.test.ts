@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap'
-import { createVerifier, IssuerUnavailable, UnknownKey, VerifyError, type VerifierOptions } from '../../src/verify/index.js'
+import { createVerifier, IssuerUnavailable, UnknownKey, type VerifierOptions } from '../../src/verify/index.js'
 import { fixedClock } from '../helpers/clock.js'
 import { makeKey, startFakeIssuer, type FakeIssuer } from '../helpers/fake-issuer.js'
+import { codeOf } from '../helpers/verify-errors.js'
 
 const AUDIENCE = 'https://api.example'
 
@@ -13,15 +14,6 @@ async function setup(t: Test, opts: Partial<VerifierOptions> = {}) {
   /** A token valid at the fake clock's time. */
   const token = (o: Parameters<FakeIssuer['sign']>[0] = {}) => issuer.sign({ ...o, claims: { iat: sec(), exp: sec() + 300, ...o.claims } })
   return { issuer, clock, verifier, token }
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'ACCEPTED'
-  } catch (err) {
-    return err instanceof VerifyError ? err.code : `UNTYPED ${String(err)}`
-  }
 }
 
 t.test('the JWKS is reused for its max-age, then revalidated with If-None-Match', async t => {
