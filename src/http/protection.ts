@@ -11,9 +11,15 @@ const NEVER_SHED = new Set(['/healthz', '/readyz', '/metrics'])
 const RETRY_AFTER_SEC = 10
 
 /**
+ * The lag is averaged over this window: one long stall (a GC, loading a large module) is not
+ * overload and must not shed anything; only a loop that stays slow for seconds is.
+ */
+const SAMPLE_INTERVAL_MS = 5000
+
+/**
  * Security headers, CORS for CORS_ORIGINS, and load shedding: while the event loop lags more
- * than `maxEventLoopDelayMs` (mean over a second), requests other than the probes and the scrape
- * get 503 `temporarily_unavailable` with Retry-After instead of queueing until they time out.
+ * than `maxEventLoopDelayMs` (mean over 5 s), requests other than the probes and the scrape get
+ * 503 `temporarily_unavailable` with Retry-After instead of queueing until they time out.
  * Registered on the root instance before the routes.
  */
 export async function registerProtection(app: FastifyInstance, s: Services): Promise<void> {
@@ -37,6 +43,7 @@ export async function registerProtection(app: FastifyInstance, s: Services): Pro
   // Heap and RSS limits stay off: token work is CPU-bound, and the event loop shows overload first.
   await app.register(underPressure, {
     maxEventLoopDelay: s.config.maxEventLoopDelayMs,
+    sampleInterval: SAMPLE_INTERVAL_MS,
     pressureHandler: async (req, reply, type, value) => {
       if (NEVER_SHED.has(req.routeOptions.url ?? '')) return
       reply.header('retry-after', String(RETRY_AFTER_SEC))

@@ -22,11 +22,21 @@ export interface PrometheusMetrics extends Metrics {
 /** Token issuance takes milliseconds; a login's argon2 ~15 ms; a slow dependency seconds. */
 const LATENCY_BUCKETS_SEC = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-/** A fresh registry with Sigil's metrics and Node's process metrics (CPU, memory, event loop lag, GC). */
+/**
+ * Node's process metrics (CPU, memory, event-loop lag, GC) describe the process, not an
+ * instance: collected once per process, whatever the number of apps in it (tests build many).
+ */
+let processRegistry: Registry | undefined
+
+/** A fresh registry with Sigil's metrics; rendered together with the process metrics. */
 export function createPrometheusMetrics(): PrometheusMetrics {
+  if (!processRegistry) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  const shared = processRegistry
   const registry = new Registry()
   const registers = [registry]
-  collectDefaultMetrics({ register: registry })
   const httpLabels = ['route', 'method', 'status'] as const
   const requests = new Counter({ name: 'sigil_http_requests_total', help: 'HTTP requests answered, by route pattern, method and status', labelNames: httpLabels, registers })
   const latency = new Histogram({
@@ -61,6 +71,6 @@ export function createPrometheusMetrics(): PrometheusMetrics {
       }
     },
     dependencyUp: (dependency, isUp) => up.set({ dependency }, isUp ? 1 : 0),
-    render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+    render: async () => ({ contentType: registry.contentType, body: await Registry.merge([shared, registry]).metrics() }),
   }
 }

@@ -23,56 +23,29 @@ const YOUNG_DEATH_MS = 30_000
  *   one drains, so no request is refused. New code on disk is picked up; the environment is not.
  */
 export async function runPrimary(config: Config, opts: { workers: number; migrate: boolean }, log: Logger): Promise<void> {
-  const first = await createServices(config, { clock: systemClock, log, migrate: opts.migrate })
-  try {
-    await first.start()
-  } finally {
-    await first.close()
-  }
   const live = new Map<number, { worker: Worker; startedAtMs: number }>()
   const retiring = new Set<number>()
   let shuttingDown = false
   let reloading = false
   let youngDeaths = 0
 
-  const add = (worker: Worker) => live.set(worker.id, { worker, startedAtMs: Date.now() })
-  const replace = async (): Promise<void> => {
+  // Signals are handled from the first moment: a SIGTERM while workers still start drains too.
+  const shutdown = async (signal: string) => {
     if (shuttingDown) return
-    try {
-      const worker = await startWorker()
-      add(worker)
-      log.info({ worker: worker.id, pid: worker.process.pid }, 'replacement worker listening')
-    } catch (err) {
-      log.error({ err }, 'a replacement worker did not start')
-      scheduleReplacement(true)
-    }
-  }
-  const scheduleReplacement = (young: boolean) => {
-    youngDeaths = young ? youngDeaths + 1 : 0
-    const delayMs = Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** Math.max(0, youngDeaths - 1))
-    setTimeout(() => void replace(), delayMs)
-    return delayMs
-  }
-
-  cluster.on('exit', (worker, code, signal) => {
-    const entry = live.get(worker.id)
-    live.delete(worker.id)
-    if (retiring.delete(worker.id) || shuttingDown || !entry) return
-    const delayMs = scheduleReplacement(Date.now() - entry.startedAtMs < YOUNG_DEATH_MS)
-    log.error({ worker: worker.id, pid: worker.process.pid, code, signal, restart_in_ms: delayMs }, 'worker died unexpectedly')
-  })
-
-  const started = await Promise.allSettled(Array.from({ length: opts.workers }, () => startWorker()))
-  for (const s of started) if (s.status === 'fulfilled') add(s.value)
-  const failed = started.find(s => s.status === 'rejected')
-  if (failed) {
-    log.fatal({ err: failed.reason }, 'a worker failed to start: stopping')
     shuttingDown = true
-    await stopAll([...live.values()].map(e => e.worker))
-    process.exit(1)
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
+    log.info({ signal, workers: workers.length }, 'draining every worker')
+    const deadline = setTimeout(() => {
+      log.error('workers did not drain within SHUTDOWN_TIMEOUT: killing them')
+      for (const w of workers) w.process.kill('SIGKILL')
+      process.exit(1)
+    }, (config.shutdownTimeoutSec + 5) * 1000)
+    const codes = await stopAll(workers)
+    clearTimeout(deadline)
+    const clean = codes.every(c => c === 0)
+    log.info({ exit_codes: codes }, clean ? 'every worker drained' : 'a worker did not drain in time')
+    process.exit(clean ? 0 : 1)
   }
-  log.info({ workers: opts.workers, pids: [...live.values()].map(e => e.worker.process.pid) }, 'workers listening')
-
   const reload = async () => {
     if (reloading || shuttingDown) return
     reloading = true
@@ -86,31 +59,62 @@ export async function runPrimary(config: Config, opts: { workers: number; migrat
         live.delete(old.worker.id)
         await stopAll([old.worker])
       }
-      log.info({ pids: [...live.values()].map(e => e.worker.process.pid) }, 'reload done')
+      if (!shuttingDown) log.info({ pids: [...live.values()].map(e => e.worker.process.pid) }, 'reload done')
     } catch (err) {
-      log.error({ err }, 'reload stopped: a new worker did not start; the others keep serving')
+      if (!shuttingDown) log.error({ err }, 'reload stopped: a new worker did not start; the others keep serving')
     } finally {
       reloading = false
     }
   }
-  const shutdown = async (signal: string) => {
-    if (shuttingDown) return
-    shuttingDown = true
-    log.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, 'draining every worker')
-    const deadline = setTimeout(() => {
-      log.error('workers did not drain within SHUTDOWN_TIMEOUT: killing them')
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL')
-      process.exit(1)
-    }, (config.shutdownTimeoutSec + 5) * 1000)
-    const codes = await stopAll(Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined))
-    clearTimeout(deadline)
-    const clean = codes.every(c => c === 0)
-    log.info({ exit_codes: codes }, clean ? 'every worker drained' : 'a worker did not drain in time')
-    process.exit(clean ? 0 : 1)
-  }
-  process.on('SIGHUP', () => void reload())
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
+  process.on('SIGHUP', () => void reload())
+
+  const add = (worker: Worker) => live.set(worker.id, { worker, startedAtMs: Date.now() })
+  const replace = async (): Promise<void> => {
+    if (shuttingDown) return
+    try {
+      const worker = await startWorker()
+      add(worker)
+      log.info({ worker: worker.id, pid: worker.process.pid }, 'replacement worker listening')
+    } catch (err) {
+      if (shuttingDown) return
+      log.error({ err }, 'a replacement worker did not start')
+      scheduleReplacement(true)
+    }
+  }
+  const scheduleReplacement = (young: boolean) => {
+    youngDeaths = young ? youngDeaths + 1 : 0
+    const delayMs = Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** Math.max(0, youngDeaths - 1))
+    setTimeout(() => void replace(), delayMs)
+    return delayMs
+  }
+  cluster.on('exit', (worker, code, signal) => {
+    const entry = live.get(worker.id)
+    live.delete(worker.id)
+    if (retiring.delete(worker.id) || shuttingDown || !entry) return
+    const delayMs = scheduleReplacement(Date.now() - entry.startedAtMs < YOUNG_DEATH_MS)
+    log.error({ worker: worker.id, pid: worker.process.pid, code, signal, restart_in_ms: delayMs }, 'worker died unexpectedly')
+  })
+
+  const first = await createServices(config, { clock: systemClock, log, migrate: opts.migrate })
+  try {
+    await first.start()
+  } finally {
+    await first.close()
+  }
+  if (shuttingDown) return
+  const started = await Promise.allSettled(Array.from({ length: opts.workers }, () => startWorker()))
+  for (const s of started) if (s.status === 'fulfilled') add(s.value)
+  const failed = started.find(s => s.status === 'rejected')
+  if (shuttingDown) return
+  if (failed) {
+    log.fatal({ err: failed.reason }, 'a worker failed to start: stopping')
+    shuttingDown = true
+    await stopAll([...live.values()].map(e => e.worker))
+    process.exit(1)
+  }
+  log.info({ workers: opts.workers, pids: [...live.values()].map(e => e.worker.process.pid) }, 'workers listening')
 }
 
 /** Forks a worker; resolves once it listens, rejects (killing it) if it exits or hangs first. */
