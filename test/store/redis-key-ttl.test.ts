@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis'
 import t from 'tap'
 import { adminRequest, postToken } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { buildTestApps } from '../helpers/instances.js'
+import { keysWithoutTtl } from '../helpers/redis-keys.js'
 
 const redisBackend = backends().find(b => b.store === 'redis')
 
@@ -27,19 +27,7 @@ t.test('after 1,000 logins, refreshes, failures and revocations every Redis key 
   await adminRequest(app, 'POST', `/admin/users/${users[0]}/revoke-tokens`)
   t.equal(logins, 1000)
 
-  const redis = new Redis(process.env.REDIS_URL!)
-  t.teardown(() => redis.disconnect())
-  let cursor = '0'
-  let seen = 0
-  const immortal: string[] = []
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', 'sigil-test:*', 'COUNT', 1000)
-    for (const key of keys) {
-      seen++
-      if ((await redis.pttl(key)) === -1) immortal.push(key)
-    }
-    cursor = next
-  } while (cursor !== '0')
+  const { seen, immortal } = await keysWithoutTtl('sigil-test:*')
   t.ok(seen >= 1000, `${seen} test keys scanned`)
   t.same(immortal, [], 'no key without a TTL: everything expires by itself')
 })

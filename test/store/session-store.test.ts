@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis'
 import t from 'tap'
 import type { Store } from '../../src/store/ports.js'
 import { RACE_WINDOW_MS, type FamilyRecord, type RotateArgs } from '../../src/store/session-ports.js'
 import { openTestStore, testPrefix } from '../helpers/backends.js'
+import { keysWithoutTtl } from '../helpers/redis-keys.js'
 
 const adapters: Array<Store['kind']> = ['memory']
 if (process.env.REDIS_URL) adapters.push('redis')
@@ -117,19 +117,7 @@ for (const kind of adapters) {
           if (i % 11 === 0) await store.denyAccessToken(`bulk-jti-${i}`, T0 + 60_000, T0)
         }
         await store.markUserRevoked('bulk-1', T0, 60_000)
-        const redis = new Redis(process.env.REDIS_URL!)
-        t.teardown(() => redis.disconnect())
-        let cursor = '0'
-        let seen = 0
-        const immortal: string[] = []
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-          for (const key of keys) {
-            seen++
-            if ((await redis.pttl(key)) < 0) immortal.push(key)
-          }
-          cursor = next
-        } while (cursor !== '0')
+        const { seen, immortal } = await keysWithoutTtl(`${prefix}*`)
         t.ok(seen > 1000, `${seen} keys scanned`)
         t.same(immortal, [], 'no key without a TTL')
       })
