@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import formbody from '@fastify/formbody'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import { adminRoutes } from './http/admin/index.js'
 import { discoveryRoutes } from './http/discovery.js'
 import { parseForm } from './http/form-body.js'
 import { installErrorHandler } from './http/error-handler.js'
 import { healthRoutes } from './http/health.js'
 import { jwksRoutes } from './http/jwks.js'
+import { rejectNulCharacters } from './http/input-guard.js'
 import { installMetrics } from './http/metrics.js'
 import { registerProtection } from './http/protection.js'
 import { revocationRoutes } from './http/revocation.js'
@@ -27,6 +28,10 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID()
     },
+    // A URL that cannot be decoded (bad percent escape) never reaches a route: same error shape.
+    frameworkErrors: (_err, _req, reply) => {
+      void (reply as unknown as FastifyReply).status(400).send({ error: 'invalid_request', error_description: 'malformed URL' })
+    },
   })
   installErrorHandler(app, 'sigil')
   // Only form and JSON bodies: text/plain (a Fastify default) would reach routes as a string.
@@ -41,6 +46,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   // Root-level hooks (headers, CORS, load shedding, metrics) first, so they reach every route.
   await registerProtection(app, s)
   await installMetrics(app, s)
+  rejectNulCharacters(app)
   await app.register(healthRoutes(s))
   await app.register(discoveryRoutes(s))
   await app.register(jwksRoutes(s))

@@ -144,3 +144,23 @@ for (const backend of backends()) {
     })
   })
 }
+
+t.test('bad characters and URLs are invalid_request, never 500', async t => {
+  const backend = backends().at(-1)!
+  const { app } = await buildTestApp(t, backend)
+  await adminRequest(app, 'POST', '/admin/clients', { client_id: 'pub', token_endpoint_auth_method: 'none', grant_types: ['password'] })
+  const admin = async (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) => adminRequest(app, method, url, payload)
+  for (const [name, request] of [
+    ['NUL in client_id', () => postToken(app, { grant_type: 'client_credentials', client_id: 'a\u0000b' })],
+    ['NUL in username', () => postToken(app, { grant_type: 'password', client_id: 'pub', username: 'a\u0000b', password: 'xxxxxxxxxx' })],
+    ['NUL in custom claims', () => admin('POST', '/admin/users', { username: 'nul', password: 'long enough password', claims: { a: 'x\u0000y' } })],
+    ['NUL in an audience', () => admin('POST', '/admin/clients', { token_endpoint_auth_method: 'none', grant_types: ['password'], audience: 'a\u0000' })],
+    ['NUL in a client path', () => admin('GET', '/admin/clients/a%00b')],
+    ['NUL in a user path', () => admin('DELETE', '/admin/users/a%00b')],
+    ['undecodable URL', () => admin('GET', '/admin/clients/%E0%A4%A')],
+  ] as const) {
+    const r = await request()
+    t.equal(r.statusCode, 400, `${name}: ${r.body}`)
+    t.equal(r.json().error, 'invalid_request', name)
+  }
+})
