@@ -64,13 +64,29 @@ const username = z.string()
   .refine(s => chars(s) >= 1 && chars(s) <= USERNAME_MAX_CHARS, `must be 1-${USERNAME_MAX_CHARS} characters`)
   .refine(s => s.trim() === s, 'must not begin or end with white space')
   .refine(s => !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(s), 'must not contain control or format characters')
+  // \p{Cs} matches a lone surrogate: not well-formed Unicode.
+  .refine(s => !/\p{Cs}/u.test(s), 'must be well-formed Unicode')
 
 const password = z.string()
   .max(2 * PASSWORD_MAX_CHARS, `must be at most ${PASSWORD_MAX_CHARS} characters`)
   .refine(s => chars(s) >= PASSWORD_MIN_CHARS, `must be at least ${PASSWORD_MIN_CHARS} characters`)
   .refine(s => chars(s) <= PASSWORD_MAX_CHARS, `must be at most ${PASSWORD_MAX_CHARS} characters`)
 
-const claims = z.record(z.string(), z.unknown())
+const CLAIMS_MAX_DEPTH = 8
+
+/** Depth of nested objects/arrays, counting no further than `limit` + 1 (so no input can overflow the stack). */
+function depthOf(value: unknown, limit: number): number {
+  if (value === null || typeof value !== 'object') return 0
+  if (limit < 0) return 1
+  return 1 + Math.max(0, ...Object.values(value).map(v => depthOf(v, limit - 1)))
+}
+
+// Size and depth are checked before anything walks the claims: a deeply nested body is a 400,
+// not a stack overflow.
+const claims = z.custom<Record<string, unknown>>(
+  c => c !== null && typeof c === 'object' && !Array.isArray(c) && depthOf(c, CLAIMS_MAX_DEPTH) <= CLAIMS_MAX_DEPTH,
+  `must be a JSON object nested at most ${CLAIMS_MAX_DEPTH} deep`,
+)
   .refine(c => Buffer.byteLength(JSON.stringify(c)) <= CLAIMS_MAX_BYTES, `must be at most ${CLAIMS_MAX_BYTES} bytes of JSON`)
   .superRefine((c, ctx) => {
     const reserved = Object.keys(c).filter(k => RESERVED_CLAIMS.has(k))

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { adminRequest, basic, buildTestApp, postToken } from '../helpers/app.js'
+import { ADMIN, adminRequest, basic, buildTestApp, postToken } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { login, registerLoginClients, WEB_SECRET } from '../helpers/users.js'
 
@@ -48,6 +48,8 @@ for (const backend of backends()) {
       { name: 'claims not an object', payload: { username: 'x8', password: PASSWORD, claims: ['a'] } },
       { name: 'claims a string', payload: { username: 'x9', password: PASSWORD, claims: '{}' } },
       { name: 'claims over 4 KB', payload: { username: 'x10', password: PASSWORD, claims: { big: 'b'.repeat(5000) } } },
+      { name: 'claims nested 9 deep', payload: { username: 'x12', password: PASSWORD, claims: JSON.parse('{"a":'.repeat(9) + '1' + '}'.repeat(9)) } },
+      { name: 'username with a lone surrogate', payload: { username: 'x\uD800', password: PASSWORD } },
       ...['sub', 'iss', 'aud', 'exp', 'iat', 'jti', 'scope', 'client_id', 'sid', 'auth_time', 'email', 'preferred_username'].map(claim => (
         { name: `claims overriding ${claim}`, payload: { username: 'x11', password: PASSWORD, claims: { [claim]: 'mine' } } })),
       { name: 'an unknown field', payload: { username: 'x12', password: PASSWORD, admin: true } },
@@ -60,6 +62,17 @@ for (const backend of backends()) {
         t.equal(r.json().error, 'invalid_request')
       })
     }
+
+    t.test('claims nested 5,000 deep are a 400, not a stack overflow', async t => {
+      const { access_token: token } = (await postToken(app, { grant_type: 'client_credentials' }, basic(ADMIN.clientId, ADMIN.clientSecret))).json()
+      const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000)
+      const r = await app.inject({
+        method: 'POST', url: '/admin/users', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        payload: `{"username":"deep","password":"${PASSWORD}","claims":${deep}}`,
+      })
+      t.equal(r.statusCode, 400, r.body)
+      t.equal(r.json().error, 'invalid_request')
+    })
 
     t.test('a password of exactly 8 and of exactly 256 characters (code points) is accepted', async t => {
       for (const [username, password] of [['len8', '12345678'], ['len256', '\u{1F511}'.repeat(256)]] as const) {
