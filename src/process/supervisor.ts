@@ -104,8 +104,9 @@ export async function runPrimary(config: Config, opts: { workers: number; migrat
     await first.close()
   }
   if (shuttingDown) return
-  const started = await Promise.allSettled(Array.from({ length: opts.workers }, () => startWorker()))
-  for (const s of started) if (s.status === 'fulfilled') add(s.value)
+  // Each worker is supervised from the moment it listens, so one that dies while another is
+  // still starting is replaced too.
+  const started = await Promise.allSettled(Array.from({ length: opts.workers }, () => startWorker().then(add)))
   const failed = started.find(s => s.status === 'rejected')
   if (shuttingDown) return
   if (failed) {

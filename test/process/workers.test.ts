@@ -33,7 +33,8 @@ t.test('--workers 2 on PostgreSQL and Redis', { skip: servers ? false : 'needs D
   const databaseUrl = await createPostgresDatabase(t, { migrate: true })
   const s: ServiceProcess = await spawnService(t, { DATABASE_URL: databaseUrl, REDIS_URL: servers!.redisUrl, LOG_LEVEL: 'info' }, { args: ['--workers', '2'] })
   const primary = s.child.pid!
-  t.ok(await waitFor(async () => (await childPids(primary)).length === 2, 30_000), 'two workers')
+  // /readyz answers as soon as one worker listens; the primary says when both are up.
+  t.ok(await waitFor(async () => /workers listening/.test(s.output()) && (await childPids(primary)).length === 2, 30_000), 'two workers')
   await sigilHttp(s.url).createClient({ ...CLIENT, scopes: ['read'] })
 
   t.test('a worker that dies is replaced', async t => {
