@@ -56,7 +56,10 @@ t.test('two instances on one PostgreSQL and one Redis', { skip: servers ? false 
       const { rows } = await client.query<{ activated_at: Date }>(
         `SELECT activated_at FROM signing_keys WHERE alg = $1 AND activated_at IS NOT NULL ORDER BY activated_at`, [alg])
       const rotations = rows.length - 1
-      t.ok(rotations >= 2 && rotations <= 3, `${alg}: ${rotations} rotations in ${3 * intervalSec + 1.5} s`)
+      // At most one rotation per interval since the first key became current (two instances
+      // rotating each time would double this), and the timer did keep up.
+      const elapsedSec = (Date.now() - rows[0]!.activated_at.getTime()) / 1000
+      t.ok(rotations >= 2 && rotations <= Math.floor(elapsedSec / intervalSec), `${alg}: ${rotations} rotations in ${elapsedSec.toFixed(1)} s`)
       for (let i = 1; i < rows.length; i++) {
         const gapMs = rows[i]!.activated_at.getTime() - rows[i - 1]!.activated_at.getTime()
         t.ok(gapMs >= intervalSec * 1000, `${alg}: activations ${gapMs} ms apart`)
