@@ -66,7 +66,8 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
   const store = opts.store ?? (config.redisUrl ? createRedisStore({ url: config.redisUrl }) : createMemoryStore())
   const clientRepo = createClientRepo(db.prisma)
   const cache = new ClientCache(id => clientRepo.find(id), clock.now)
-  const ring = new KeyRing(createSigningKeyRepo(db.prisma), kek)
+  const keyRepo = createSigningKeyRepo(db.prisma)
+  const ring = new KeyRing(keyRepo, kek)
   // Read on every refresh and revocation, so kept for a while; a client change drops it (below).
   let maxTtl: { value: Promise<number>; untilMs: number } | undefined
   const maxTokenTtlSec = () => {
@@ -80,7 +81,7 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
   const metrics = createPrometheusMetrics()
   const sessions: RevocationDeps = { store, kek, clock, log: log.child({ module: 'sessions' }), config, ring, maxTokenTtlSec, metrics }
   const keys: KeyRotationDeps = {
-    repo: createSigningKeyRepo(db.prisma),
+    repo: keyRepo,
     kek,
     clock,
     log: log.child({ module: 'keys' }),

@@ -6,6 +6,7 @@ import { revokeToken } from '../revocation/token-revocation.js'
 import type { Services } from '../services.js'
 import { withClient } from './client-authentication.js'
 import { readParams } from './token.js'
+import { noStore } from './no-store.js'
 
 function requireToken(params: Record<string, string | undefined>): string {
   const token = params.token
@@ -15,7 +16,7 @@ function requireToken(params: Record<string, string | undefined>): string {
 
 /** RFC 7009 revocation and RFC 7662 introspection. */
 export const revocationRoutes = (s: Services): FastifyPluginAsync => async app => {
-  app.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store').header('pragma', 'no-cache') })
+  noStore(app)
 
   // RFC 7009 §2.2: 200 for every well-formed request, whether or not the token was known.
   app.post('/oauth2/revoke', async (req, reply) => {

@@ -1,12 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { authenticateClient } from '../clients/client-auth.js'
-import { findClient } from '../clients/client-registry.js'
 import { InvalidRequest, UnsupportedGrantType } from '../errors.js'
 import { runGrant, SUPPORTED_GRANT_TYPES } from '../grants/index.js'
 import type { Logger } from '../log.js'
 import type { Services } from '../services.js'
-import { limitIpFailures } from '../throttle/attempt-limits.js'
+import { withClient } from './client-authentication.js'
 import { registerRequestCap } from './request-cap.js'
+import { noStore } from './no-store.js'
 
 /**
  * Flattens a form or JSON body into single string values. RFC 6749 §3.2: parameters must
@@ -25,10 +24,7 @@ export function readParams(body: unknown): Record<string, string | undefined> {
 }
 
 export const tokenRoutes = (s: Services): FastifyPluginAsync => async app => {
-  app.addHook('onSend', async (_req, reply) => {
-    // RFC 6749 §5.1: token responses must not be cached.
-    reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
-  })
+  noStore(app)
   await registerRequestCap(app, s)
 
   app.post('/oauth2/token', async (req, reply) => {
@@ -36,14 +32,9 @@ export const tokenRoutes = (s: Services): FastifyPluginAsync => async app => {
     const grantType = params.grant_type
     if (grantType === undefined || grantType === '') throw new InvalidRequest('grant_type is required')
     if (!SUPPORTED_GRANT_TYPES.includes(grantType)) throw new UnsupportedGrantType(`grant_type ${grantType}`)
-    const response = await limitIpFailures(s, req.ip, async () => {
-      const client = await authenticateClient(
-        { findClient: id => findClient(s.clients, id), secretKey: s.clients.secretKey },
-        { authorization: req.headers.authorization, clientId: params.client_id, clientSecret: params.client_secret },
-      )
-      // The request logger is a pino child of s.log (app.ts), so it is a full Logger.
-      return runGrant(grantType, { client, params, ip: req.ip, log: req.log as Logger }, s)
-    })
+    // The request logger is a pino child of s.log (app.ts), so it is a full Logger.
+    const response = await withClient(s, req, params, client =>
+      runGrant(grantType, { client, params, ip: req.ip, log: req.log as Logger }, s))
     return reply.send(response)
   })
 }

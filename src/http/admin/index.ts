@@ -4,11 +4,12 @@ import { adminClientRoutes } from './clients.js'
 import { requireAdmin } from './guard.js'
 import { adminKeyRoutes } from './keys.js'
 import { adminUserRoutes } from './users.js'
+import { noStore } from '../no-store.js'
 
 /** Everything under /admin, behind {@link requireAdmin}; JSON in and out. */
 export const adminRoutes = (s: Services): FastifyPluginAsync => async app => {
   app.addHook('onRequest', requireAdmin(s))
-  app.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store') })
+  noStore(app)
   await app.register(adminKeyRoutes(s))
   await app.register(adminClientRoutes(s))
   await app.register(adminUserRoutes(s))
