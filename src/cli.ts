@@ -89,7 +89,7 @@ keys.command('revoke').argument('<kid>').description('emergency: withdraw a key 
 const clients = program.command('clients').description('registered clients')
 clients.command('create')
   .requiredOption('--auth-method <method>', 'client_secret_basic, client_secret_post or none')
-  .requiredOption('--grant-types <list>', 'comma-separated: client_credentials,password,refresh_token', list)
+  .requiredOption('--grant-types <list>', 'comma-separated: authorization_code,client_credentials,password,refresh_token', list)
   .option('--scopes <list>', 'comma-separated scopes the client may ask for', list)
   .option('--client-id <id>', 'default: generated')
   .option('--client-secret <secret>', 'at least 32 characters; default: generated (256 bits)')
@@ -97,10 +97,14 @@ clients.command('create')
   .option('--signing-alg <alg>', 'ES256 or RS256', alg)
   .option('--access-token-ttl <seconds>', 'access-token lifetime', int)
   .option('--token-profile <profile>', 'rfc9068 or simplejwt')
+  .option('--redirect-uris <list>', 'comma-separated exact redirect URIs (authorization_code)', list)
+  .option('--post-logout-redirect-uris <list>', 'comma-separated URIs logout may return to', list)
+  .option('--consent <mode>', 'first_party (default: no consent page) or third_party')
   .action((o: Record<string, unknown>) => withServices(s => registerClient(s.clients, {
     client_id: o.clientId, client_secret: o.clientSecret, token_endpoint_auth_method: o.authMethod,
     grant_types: o.grantTypes, scopes: o.scopes, audience: o.audience, signing_alg: o.signingAlg,
-    access_token_ttl: o.accessTokenTtl, token_profile: o.tokenProfile,
+    access_token_ttl: o.accessTokenTtl, token_profile: o.tokenProfile, redirect_uris: o.redirectUris,
+    post_logout_redirect_uris: o.postLogoutRedirectUris, consent: o.consent,
   })))
 clients.command('list').action(() => withServices(async s => ({ clients: await listClients(s.clients) })))
 clients.command('delete').argument('<client_id>')

@@ -39,6 +39,9 @@ export async function registerClient(deps: ClientDeps, payload: unknown): Promis
     signingAlg: input.signing_alg ?? null,
     accessTokenTtlSec: input.access_token_ttl ?? null,
     tokenProfile: input.token_profile,
+    redirectUris: [...new Set(input.redirect_uris)],
+    postLogoutRedirectUris: [...new Set(input.post_logout_redirect_uris)],
+    consent: input.consent,
   }
   if (!(await deps.repo.create(client))) throw new Conflict(`client_id ${client.clientId} is already registered`)
   await deps.announce(client.clientId)
@@ -75,6 +78,9 @@ export async function ensureAdminClient(deps: ClientDeps, admin: NonNullable<Con
     signingAlg: null,
     accessTokenTtlSec: null,
     tokenProfile: 'rfc9068',
+    redirectUris: [],
+    postLogoutRedirectUris: [],
+    consent: 'first_party',
   })
   await deps.announce(admin.clientId)
 }

@@ -1,13 +1,18 @@
 import { z } from 'zod'
 import { SIGNING_ALGS, type SigningAlg } from '../config.js'
+import { redirectUriProblem } from './redirect-uri.js'
 
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const
-export const GRANT_TYPES = ['client_credentials', 'password', 'refresh_token'] as const
+/** Every grant type Sigil knows: what clients register for and discovery lists. */
+export const GRANT_TYPES = ['authorization_code', 'client_credentials', 'password', 'refresh_token'] as const
 export const TOKEN_PROFILES = ['rfc9068', 'simplejwt'] as const
+/** first_party: the user is never asked to consent; third_party: asked once per scope set, remembered. */
+export const CONSENT_MODES = ['first_party', 'third_party'] as const
 
 export type AuthMethod = (typeof AUTH_METHODS)[number]
 export type GrantType = (typeof GRANT_TYPES)[number]
 export type TokenProfile = (typeof TOKEN_PROFILES)[number]
+export type ConsentMode = (typeof CONSENT_MODES)[number]
 
 /** A registered client as the domain sees it. */
 export interface Client {
@@ -22,6 +27,11 @@ export interface Client {
   signingAlg: SigningAlg | null
   accessTokenTtlSec: number | null
   tokenProfile: TokenProfile
+  /** Exact-match redirect URIs of the authorization code flow. */
+  redirectUris: string[]
+  /** Registered targets of RP-initiated logout. */
+  postLogoutRedirectUris: string[]
+  consent: ConsentMode
   createdAt: Date
 }
 
@@ -29,6 +39,12 @@ export const isPublicClient = (c: Pick<Client, 'tokenEndpointAuthMethod'>) => c.
 
 /** RFC 6749 §3.3 scope-token: NQCHAR = %x21 / %x23-5B / %x5D-7E. */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+
+const redirectUri = z.string().superRefine((uri, ctx) => {
+  const problem = redirectUriProblem(uri)
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
+})
+const redirectUris = z.array(redirectUri).max(50).default([])
 
 /** The registration payload of POST /admin/clients and `sigil clients create`. */
 export const clientInput = z.object({
@@ -42,12 +58,18 @@ export const clientInput = z.object({
   signing_alg: z.enum(SIGNING_ALGS).optional(),
   access_token_ttl: z.number().int().min(1).max(86400).optional(),
   token_profile: z.enum(TOKEN_PROFILES).default('rfc9068'),
+  redirect_uris: redirectUris,
+  post_logout_redirect_uris: redirectUris,
+  consent: z.enum(CONSENT_MODES).default('first_party'),
 }).strict().superRefine((c, ctx) => {
   if (c.token_endpoint_auth_method === 'none' && c.client_secret !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['client_secret'], message: 'a public client (none) has no secret' })
   }
   if (c.token_endpoint_auth_method === 'none' && c.grant_types.includes('client_credentials')) {
     ctx.addIssue({ code: 'custom', path: ['grant_types'], message: 'client_credentials needs a confidential client' })
+  }
+  if (c.grant_types.includes('authorization_code') && c.redirect_uris.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['redirect_uris'], message: 'authorization_code needs at least one redirect URI' })
   }
 })
 
@@ -64,6 +86,9 @@ export function describeClient(c: Client) {
     signing_alg: c.signingAlg,
     access_token_ttl: c.accessTokenTtlSec,
     token_profile: c.tokenProfile,
+    redirect_uris: c.redirectUris,
+    post_logout_redirect_uris: c.postLogoutRedirectUris,
+    consent: c.consent,
     created_at: c.createdAt.toISOString(),
   }
 }

@@ -1,3 +1,4 @@
+import type { LoginStore } from './login-ports.js'
 import type { SessionStore } from './session-ports.js'
 
 /**
@@ -6,7 +7,7 @@ import type { SessionStore } from './session-ports.js'
  * instances) and in-process memory (the single-instance embedded default), and both pass
  * test/store/store-contract.test.ts.
  */
-export interface Store extends AttemptCounters, SessionStore {
+export interface Store extends AttemptCounters, SessionStore, LoginStore {
   readonly kind: 'redis' | 'memory'
   /**
    * Delivers `message` to every subscriber of `channel` in every instance, this one included.

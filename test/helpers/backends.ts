@@ -30,6 +30,13 @@ export function backends(): Backend[] {
   return list
 }
 
+/** The store adapters a contract test runs on: memory always, Redis when REDIS_URL is set (required under CI). */
+export function storeKinds(): Array<Store['kind']> {
+  if (process.env.REDIS_URL) return ['memory', 'redis']
+  if (process.env.CI === 'true') throw new Error('CI=true but REDIS_URL is not set: the Redis adapter must be tested')
+  return ['memory']
+}
+
 /** The servers' URLs, or an error under CI when missing; undefined (skip) elsewhere. */
 export function serverUrls(): { databaseUrl: string; redisUrl: string } | undefined {
   const databaseUrl = process.env.DATABASE_URL

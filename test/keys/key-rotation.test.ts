@@ -54,6 +54,7 @@ for (const backend of backends()) {
       await services.clients.repo.create({
         clientId: 'long', secretHash: null, tokenEndpointAuthMethod: 'client_secret_basic', grantTypes: ['client_credentials'],
         scopes: [], audience: [], signingAlg: null, accessTokenTtlSec: 3600, tokenProfile: 'rfc9068',
+        redirectUris: [], postLogoutRedirectUris: [], consent: 'first_party',
       })
       clock.advance(services.config.keyLeadTimeSec * 1000)
       const { retiring } = await rotateKeys(services.keys, 'ES256')

@@ -1,12 +1,9 @@
 import t from 'tap'
-import type { Store } from '../../src/store/ports.js'
 import { RACE_WINDOW_MS, type FamilyRecord, type RotateArgs } from '../../src/store/session-ports.js'
-import { openTestStore, testPrefix } from '../helpers/backends.js'
+import { openTestStore, storeKinds, testPrefix } from '../helpers/backends.js'
 import { keysWithoutTtl } from '../helpers/redis-keys.js'
 
-const adapters: Array<Store['kind']> = ['memory']
-if (process.env.REDIS_URL) adapters.push('redis')
-else if (process.env.CI === 'true') throw new Error('CI=true but REDIS_URL is not set: the Redis adapter must be tested')
+const adapters = storeKinds()
 
 const T0 = Date.now()
 const DAY = 86_400_000

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { Store } from '../ports.js'
 import { createMemoryAttemptCounters } from './memory-attempt-counters.js'
+import { createMemoryLoginStore } from './memory-login-store.js'
 import { createMemorySessionStore } from './memory-session-store.js'
 
 /** In-process store for a single instance: notifications go only to this process. */
@@ -11,6 +12,7 @@ export function createMemoryStore(): Store {
     kind: 'memory',
     ...createMemoryAttemptCounters(),
     ...createMemorySessionStore(),
+    ...createMemoryLoginStore(),
     publish: async (channel, message) => { queueMicrotask(() => events.emit(channel, message)) },
     subscribe: async (channel, handler) => { events.on(channel, handler) },
     ping: async () => {},

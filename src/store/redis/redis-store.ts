@@ -2,6 +2,7 @@ import { OAuthError, TemporarilyUnavailable } from '../../errors.js'
 import type { Store } from '../ports.js'
 import { connectRedis, type RedisClient } from './connection.js'
 import { createRedisAttemptCounters } from './redis-attempt-counters.js'
+import { createRedisLoginStore } from './redis-login-store.js'
 import { createRedisSessionStore } from './redis-session-store.js'
 
 /** The command connection and key prefix behind each Redis store, for {@link redisConnectionOf}. */
@@ -36,6 +37,7 @@ export function createRedisStore(opts: { url: string; prefix?: string }): Store 
     kind: 'redis',
     ...createRedisAttemptCounters(redis, prefix),
     ...createRedisSessionStore(redis, prefix),
+    ...createRedisLoginStore(redis, prefix),
     publish: async (channel, message) => { await redis.publish(prefix + channel, message) },
     subscribe: async (channel, handler) => {
       const full = prefix + channel
