@@ -75,6 +75,15 @@ for (const [index, backend] of backends().entries()) {
       t.equal(tokens.claims()!.sub, w.userId)
     })
 
+    // Finding F1 (/work/briefs/e2e-findings.md): the server compared loopback redirect URIs with their port.
+    t.test('issue 10: a native app registered with a portless loopback redirect URI may use any port (RFC 8252 §7.3)', async t => {
+      const req = await authorizationRequest(w.native, w.uris.native)
+      const callback = await navigateToCallback(page, w.redirect, req.url)
+      t.equal(callback.pathname, '/native/callback')
+      const tokens = await exchangeCode(w.native, req, callback)
+      t.equal(tokens.claims()!.aud, 'native')
+    })
+
     for (const extra of [{ prompt: 'login' }, { max_age: '0' }] as Array<Record<string, string>>) {
       const [name, value] = Object.entries(extra)[0]!
       t.test(`issue 10: ${name}=${value} shows the login form again despite the session`, async t => {

@@ -21,14 +21,16 @@ export interface AuthWorld {
   spa: oidc.Configuration
   web: oidc.Configuration
   partner: oidc.Configuration
-  /** Registered redirect URIs (all on the redirect server). */
-  uris: { spa: string; web: string; partner: string; spaLoggedOut: string }
+  native: oidc.Configuration
+  /** Redirect URIs on the redirect server (`native`'s is registered without the port). */
+  uris: { spa: string; web: string; partner: string; spaLoggedOut: string; native: string }
 }
 
 /**
  * Starts Sigil on `backend` and registers, over the admin API: `spa` (public, first party),
- * `web` (confidential, first party) and `partner` (confidential, third party: consent page),
- * each with a loopback redirect URI on a local server, plus the user {@link ALICE}.
+ * `web` (confidential, first party), `partner` (confidential, third party: consent page), each
+ * with a loopback redirect URI on a local server, `native` (public, registered as
+ * `http://127.0.0.1/native/callback`: any port, RFC 8252 §7.3), and the user {@link ALICE}.
  */
 export async function startAuthWorld(t: Test, backend: Backend): Promise<AuthWorld> {
   const { issuer } = await startTestServer(t, backend)
@@ -38,6 +40,7 @@ export async function startAuthWorld(t: Test, backend: Backend): Promise<AuthWor
     web: `${redirect.origin}/web/callback`,
     partner: `${redirect.origin}/partner/callback`,
     spaLoggedOut: `${redirect.origin}/spa/logged-out`,
+    native: `${redirect.origin}/native/callback`,
   }
   const sigil = sigilHttp(issuer)
   const scopes = ['openid', 'profile', 'email']
@@ -45,15 +48,16 @@ export async function startAuthWorld(t: Test, backend: Backend): Promise<AuthWor
   await sigil.registerClient({ client_id: 'spa', token_endpoint_auth_method: 'none', grant_types, scopes, redirect_uris: [uris.spa], post_logout_redirect_uris: [uris.spaLoggedOut] })
   await sigil.registerClient({ client_id: 'web', client_secret: WEB_SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types, scopes, redirect_uris: [uris.web] })
   await sigil.registerClient({ client_id: 'partner', client_secret: PARTNER_SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types, scopes, redirect_uris: [uris.partner], consent: 'third_party' })
+  await sigil.registerClient({ client_id: 'native', token_endpoint_auth_method: 'none', grant_types, scopes, redirect_uris: ['http://127.0.0.1/native/callback'] })
   const userId = await sigil.createUser(ALICE)
 
   const discovered = await oidc.discovery(new URL(issuer), 'spa', undefined, oidc.None(), { execute: [oidc.allowInsecureRequests] })
-  const configure = (clientId: string, secret: string) => {
-    const c = new oidc.Configuration(discovered.serverMetadata(), clientId, undefined, oidc.ClientSecretBasic(secret))
+  const configure = (clientId: string, secret?: string) => {
+    const c = new oidc.Configuration(discovered.serverMetadata(), clientId, undefined, secret === undefined ? oidc.None() : oidc.ClientSecretBasic(secret))
     oidc.allowInsecureRequests(c)
     return c
   }
-  return { issuer, redirect, userId, uris, spa: discovered, web: configure('web', WEB_SECRET), partner: configure('partner', PARTNER_SECRET) }
+  return { issuer, redirect, userId, uris, spa: discovered, web: configure('web', WEB_SECRET), partner: configure('partner', PARTNER_SECRET), native: configure('native') }
 }
 
 /** One authorization request as a client app makes it: PKCE S256, state and nonce kept for the callback. */
