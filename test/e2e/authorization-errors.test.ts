@@ -7,7 +7,7 @@ import {
   loginToCallback, navigateToCallback, rejectsWithOAuthError, startAuthWorld, submitLogin,
 } from '../helpers/authorization.js'
 import { backends } from '../helpers/backends.js'
-import { launchChromium, newBrowserContext } from '../helpers/browser.js'
+import { launchChromium, newBrowserContext } from '../helpers/chromium.js'
 
 const browser = await launchChromium(t)
 

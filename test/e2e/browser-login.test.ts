@@ -8,17 +8,26 @@ import {
   loginToCallback, navigateToCallback, rejectsWithOAuthError, startAuthWorld, type AuthWorld,
 } from '../helpers/authorization.js'
 import { backends } from '../helpers/backends.js'
-import { launchChromium, newBrowserContext } from '../helpers/browser.js'
+import { launchChromium, newBrowserContext } from '../helpers/chromium.js'
 
 const browser = await launchChromium(t)
 
 /** The whole first login of the SPA: form, callback, code exchange; returns openid-client's result. */
 async function firstLogin(t: Test, w: AuthWorld, page: Page, screenshot?: string) {
   const req = await authorizationRequest(w.spa, w.uris.spa)
-  await page.goto(req.url.href)
+  const response = await page.goto(req.url.href)
   await expectLoginForm(t, page, w.issuer)
+  const csp = response?.headers()['content-security-policy'] ?? ''
+  t.match(csp, /default-src 'none'/, 'a strict CSP')
+  t.notMatch(csp, /unsafe-inline|unsafe-eval/, 'the CSP allows no inline script')
+  t.equal(await page.locator('script:not([src])').count(), 0, 'no inline script on the page')
   if (screenshot !== undefined) await checkAndCapture(t, page, screenshot, true)
   const callback = await loginToCallback(page, w.redirect, ALICE)
+  const cookies = await page.context().cookies(w.issuer)
+  t.ok(cookies.length > 0, 'the login set a session cookie')
+  for (const c of cookies) {
+    t.ok(c.httpOnly && c.sameSite === 'Lax' && !c.secure, `cookie ${c.name} is HttpOnly, SameSite=Lax, not Secure on an http issuer`)
+  }
   t.equal(callback.pathname, '/spa/callback', 'redirected to the registered redirect URI')
   t.equal(callback.searchParams.get('state'), req.state, 'state echoed exactly')
   t.equal(callback.searchParams.get('iss'), w.issuer, 'RFC 9207 iss in the authorization response')
@@ -98,10 +107,12 @@ for (const [index, backend] of backends().entries()) {
       })
     }
 
-    t.test('issue 10: prompt=none without a session gives login_required at the redirect URI', async t => {
+    t.test('issue 10: prompt=none without a session gives login_required at the redirect URI; login_hint fills the username', async t => {
       const { page } = await newBrowserContext(t, browser)
       const req = await authorizationRequest(w.spa, w.uris.spa, { prompt: 'none' })
       expectErrorResponse(t, await navigateToCallback(page, w.redirect, req.url), req, w.issuer, 'login_required')
+      await page.goto((await authorizationRequest(w.spa, w.uris.spa, { login_hint: ALICE.username })).url.href)
+      t.equal(await page.locator('input[name="username"]').inputValue(), ALICE.username)
     })
 
     t.test('issue 10: a third-party client shows a consent page listing the scopes; consent is remembered', async t => {
@@ -144,6 +155,21 @@ for (const [index, backend] of backends().entries()) {
       expectErrorResponse(t, await navigateToCallback(page, w.redirect, silent.url), silent, w.issuer, 'login_required')
       await rejectsWithOAuthError(t, oidc.refreshTokenGrant(w.spa, tokens.refresh_token!), 'invalid_grant',
         'the refresh family born from the session ended with it')
+    })
+
+    t.test('issue 10: logout without an id_token_hint asks for confirmation, then ends the session', async t => {
+      const { page } = await newBrowserContext(t, browser)
+      await firstLogin(t, w, page)
+      await page.goto(discovery.end_session_endpoint!)
+      t.equal(new URL(page.url()).origin, w.issuer, 'a confirmation page on the issuer')
+      const confirm = page.locator('form button[type="submit"]')
+      t.equal(await confirm.count(), 1, 'one button to confirm')
+      t.ok(await page.getByRole('heading').first().isVisible(), 'the page says what it is for')
+      await confirm.click()
+      await page.waitForLoadState()
+      t.same(w.redirect.pending(), [], 'no redirect to any client')
+      const silent = await authorizationRequest(w.spa, w.uris.spa, { prompt: 'none' })
+      expectErrorResponse(t, await navigateToCallback(page, w.redirect, silent.url), silent, w.issuer, 'login_required')
     })
   })
 }

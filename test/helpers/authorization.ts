@@ -107,10 +107,16 @@ export async function submitLogin(page: Page, user: { username: string; password
 /**
  * Goes to `url` and returns the request that then reaches the redirect URI: for a browser that
  * already has a session (or an error that is redirected at once), with no form in between.
+ * Throws at once, with the page's text, when the browser stays on the issuer instead.
  */
 export async function navigateToCallback(page: Page, redirect: RedirectServer, url: URL): Promise<URL> {
   const callback = redirect.next()
   await page.goto(url.href)
+  if (new URL(page.url()).origin !== redirect.origin) {
+    callback.catch(() => undefined)
+    redirect.abandon()
+    throw new Error(`expected a redirect to the client, the browser stayed on ${page.url()}: ${(await page.locator('body').innerText()).slice(0, 300)}`)
+  }
   return callback
 }
 

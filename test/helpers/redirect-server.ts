@@ -13,6 +13,8 @@ export interface RedirectServer {
   next(timeoutMs?: number): Promise<URL>
   /** Requests received and not yet taken by {@link next}. */
   pending(): URL[]
+  /** Rejects every {@link next} still waiting, so no later request is handed to a waiter nobody reads. */
+  abandon(): void
 }
 
 /**
@@ -21,12 +23,12 @@ export interface RedirectServer {
  */
 export async function startRedirectServer(t: Teardown): Promise<RedirectServer> {
   const received: URL[] = []
-  const waiters: Array<(u: URL) => void> = []
+  const waiters: Array<{ done(u: URL): void; fail(err: Error): void }> = []
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', origin)
     if (url.pathname !== '/favicon.ico') {
       const waiter = waiters.shift()
-      if (waiter) waiter(url)
+      if (waiter) waiter.done(url)
       else received.push(url)
     }
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
@@ -38,16 +40,20 @@ export async function startRedirectServer(t: Teardown): Promise<RedirectServer> 
   return {
     origin,
     pending: () => [...received],
+    abandon: () => { for (const w of waiters.splice(0)) w.fail(new Error('abandoned')) },
     next: (timeoutMs = 10_000) => {
       const first = received.shift()
       if (first) return Promise.resolve(first)
       return new Promise<URL>((resolve, reject) => {
+        const waiter = {
+          done: (u: URL) => { clearTimeout(timer); resolve(u) },
+          fail: (err: Error) => { clearTimeout(timer); reject(err) },
+        }
         const timer = setTimeout(() => {
-          waiters.splice(waiters.indexOf(done), 1)
+          waiters.splice(waiters.indexOf(waiter), 1)
           reject(new Error(`no request reached the redirect URI within ${timeoutMs} ms`))
         }, timeoutMs)
-        const done = (u: URL) => { clearTimeout(timer); resolve(u) }
-        waiters.push(done)
+        waiters.push(waiter)
       })
     },
   }
