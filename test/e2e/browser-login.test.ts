@@ -173,7 +173,7 @@ for (const [index, backend] of backends().entries()) {
       t.ok(await page.getByRole('heading').first().isVisible(), 'the page says what it is for')
       const posted = page.waitForResponse(r => r.request().method() === 'POST' && r.url().startsWith(discovery.end_session_endpoint!))
       await confirm.click()
-      t.equal((await posted).status(), 200, 'the confirmation is posted and answered')
+      t.ok((await posted).status() < 400, 'the confirmation is posted and accepted')
       await page.waitForLoadState()
       t.same(w.redirect.pending(), [], 'no redirect to any client')
       const silent = await authorizationRequest(w.spa, w.uris.spa, { prompt: 'none' })
