@@ -6,6 +6,7 @@ import { discoveryRoutes } from './http/discovery.js'
 import { parseForm } from './http/form-body.js'
 import { installErrorHandler } from './http/error-handler.js'
 import { healthRoutes } from './http/health.js'
+import { hostedRoutes } from './http/hosted/index.js'
 import { jwksRoutes } from './http/jwks.js'
 import { rejectNulCharacters } from './http/input-guard.js'
 import { installMetrics } from './http/metrics.js'
@@ -53,6 +54,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(tokenRoutes(s))
   await app.register(revocationRoutes(s))
   await app.register(userinfoRoutes(s))
+  await app.register(hostedRoutes(s))
   await app.register(adminRoutes(s))
   return app
 }

@@ -38,6 +38,20 @@ export interface Config {
   readonly maxEventLoopDelayMs: number
   /** Allowed clock difference between issuer and resource servers. */
   readonly clockSkewSec: number
+  /** A browser login session (the SSO cookie) unused this long ends. */
+  readonly loginSessionIdleTtlSec: number
+  /** A browser login session ends this long after the login, however much it is used. */
+  readonly loginSessionTtlSec: number
+  /** Branding of the hosted login pages. */
+  readonly loginBranding: LoginBranding
+}
+
+export interface LoginBranding {
+  readonly productName: string
+  /** An https URL (or a path on the issuer), or undefined for none. */
+  readonly logoUrl: string | undefined
+  /** `#rgb` or `#rrggbb`: nothing else can reach the stylesheet. */
+  readonly accentColor: string
 }
 
 export const SIGNING_ALGS = ['ES256', 'RS256'] as const
@@ -95,6 +109,11 @@ const schema = z.object({
     ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of origins like https://app.example.com (scheme, host, port; no path)' })
     return z.NEVER
   }),
+  LOGIN_SESSION_IDLE_TTL: seconds(28800, 60),
+  LOGIN_SESSION_TTL: seconds(604800, 60),
+  LOGIN_PRODUCT_NAME: z.string().trim().min(1).max(80, 'must be at most 80 characters').default('Sigil'),
+  LOGIN_LOGO_URL: z.string().max(2000).refine(isLogoUrl, 'must be an https:// URL or a path starting with /').optional(),
+  LOGIN_ACCENT_COLOR: z.string().regex(/^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, 'must be a colour like #1a73e8 or #18e').default('#2454d6'),
 })
 
 /**
@@ -150,6 +169,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     // Conservative: only a badly stalled instance sheds load; a busy one answers slowly.
     maxEventLoopDelayMs: 1000,
     clockSkewSec: 60,
+    loginSessionIdleTtlSec: Math.min(e.LOGIN_SESSION_IDLE_TTL, e.LOGIN_SESSION_TTL),
+    loginSessionTtlSec: e.LOGIN_SESSION_TTL,
+    loginBranding: Object.freeze({ productName: e.LOGIN_PRODUCT_NAME, logoUrl: e.LOGIN_LOGO_URL, accentColor: e.LOGIN_ACCENT_COLOR }),
   })
 }
 
@@ -168,6 +190,11 @@ function isIssuerUrl(s: string): boolean {
   if (!URL.canParse(s)) return false
   const u = new URL(s)
   return (u.protocol === 'https:' || u.protocol === 'http:') && !s.endsWith('/') && u.search === '' && u.hash === ''
+}
+
+function isLogoUrl(s: string): boolean {
+  if (/^\/(?!\/)[\x21-\x7e]*$/.test(s)) return true
+  return URL.canParse(s) && new URL(s).protocol === 'https:' && !/[\s"'()\\]/.test(s)
 }
 
 function isOrigin(s: string): boolean {

@@ -76,3 +76,28 @@ export class TooManyRequests extends OAuthError {
     super('too_many_requests', 429, 'too many attempts, retry later', detail)
   }
 }
+
+/** RFC 6749 §4.1.2.1: the authorization server supports only `response_type=code`. */
+export class UnsupportedResponseType extends OAuthError {
+  constructor(detail: string) { super('unsupported_response_type', 400, 'only response_type=code is supported', detail) }
+}
+
+/** RFC 6749 §4.1.2.1: the user (or Sigil for them) said no. */
+export class AccessDenied extends OAuthError {
+  constructor(detail: string) { super('access_denied', 400, 'the user denied the request', detail) }
+}
+
+/** OIDC Core §3.1.2.6: `prompt=none` but the user must log in first. */
+export class LoginRequired extends OAuthError {
+  constructor(detail: string) { super('login_required', 400, 'the user must log in', detail) }
+}
+
+/** OIDC Core §3.1.2.6: `prompt=none` but the user must consent first. */
+export class ConsentRequired extends OAuthError {
+  constructor(detail: string) { super('consent_required', 400, 'the user must consent', detail) }
+}
+
+/** A form post without the CSRF token of the browser that loaded the form. */
+export class Forbidden extends OAuthError {
+  constructor(description: string, detail?: string) { super('forbidden', 403, description, detail) }
+}

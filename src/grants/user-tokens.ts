@@ -15,6 +15,8 @@ export interface UserSession {
   authTimeSec: number
   /** The refresh family the tokens belong to; becomes `sid` in both tokens (API.md "Tokens"). */
   sid?: string
+  /** The authorization request's `nonce` (OIDC Core §3.1.2.1), carried into the ID token. */
+  nonce?: string
 }
 
 /**
@@ -34,6 +36,7 @@ export async function issueUserTokens(deps: GrantDeps, req: TokenRequest, sessio
     authTimeSec: session.authTimeSec,
     userClaims: scopedUserClaims(session.user, session.scope),
     ...sid,
+    ...(session.nonce === undefined ? {} : { nonce: session.nonce }),
   })
   return { ...response, id_token: idToken }
 }

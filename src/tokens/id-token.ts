@@ -15,6 +15,8 @@ export interface IdTokenSpec {
   userClaims: Record<string, string>
   /** The session (refresh family) the token belongs to, when there is one. */
   sid?: string
+  /** Echoed from the authorization request (OIDC Core §2), when it had one. */
+  nonce?: string
 }
 
 /**
@@ -29,6 +31,7 @@ export async function signIdToken(deps: TokenDeps, spec: IdTokenSpec): Promise<s
   const iat = Math.floor(deps.clock.now() / 1000)
   const claims: Record<string, unknown> = { ...spec.userClaims, auth_time: spec.authTimeSec }
   if (spec.sid !== undefined) claims.sid = spec.sid
+  if (spec.nonce !== undefined) claims.nonce = spec.nonce
   return new SignJWT(claims)
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
     .setIssuer(deps.config.issuer)

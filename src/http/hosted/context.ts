@@ -1,0 +1,38 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FlowDeps } from '../../authorize/authorization-flow.js'
+import { findLoginSession, type LiveLoginSession, type LoginSessionDeps } from '../../authorize/login-session.js'
+import type { LoginBranding } from '../../config.js'
+import type { Services } from '../../services.js'
+import { cookieNames, readCookie, type CookieNames } from './cookies.js'
+import { errorPage } from './pages.js'
+import { sendPage } from './page-reply.js'
+
+/** What the hosted pages' routes share, built once per app. */
+export interface HostedContext {
+  s: Services
+  names: CookieNames
+  branding: LoginBranding
+  loginSessions: LoginSessionDeps
+  flow: FlowDeps
+}
+
+export function hostedContext(s: Services): HostedContext {
+  const log = s.log.child({ module: 'login' })
+  return {
+    s,
+    names: cookieNames(s.config.issuer),
+    branding: s.config.loginBranding,
+    loginSessions: { store: s.store, clock: s.clock, log, config: s.config, families: s.sessions },
+    flow: { store: s.store, clock: s.clock, log, config: s.config },
+  }
+}
+
+/** The browser's live login session, from its SSO cookie; null when there is none. */
+export function currentLoginSession(ctx: HostedContext, req: FastifyRequest): Promise<LiveLoginSession | null> {
+  return findLoginSession(ctx.loginSessions, readCookie(req, ctx.names.session))
+}
+
+/** Sigil's own error page (never a redirect). */
+export function sendErrorPage(ctx: HostedContext, reply: FastifyReply, status: number, title: string, message: string): FastifyReply {
+  return sendPage(reply, ctx.branding, status, errorPage(ctx.branding, { title, message }))
+}
