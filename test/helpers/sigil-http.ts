@@ -14,6 +14,8 @@ export interface ClientSpec {
 
 export interface SigilHttp {
   createClient(spec: ClientSpec): Promise<void>
+  /** POST /admin/clients with a payload as is (any client kind); returns the 201 body. */
+  registerClient(payload: Record<string, unknown>): Promise<unknown>
   /** POST /admin/users; returns the new user's id. */
   createUser(user: { username: string; password: string }): Promise<string>
   /** An access token for a client registered with {@link createClient}: client_credentials unless `form` names another grant. */
@@ -45,6 +47,7 @@ export function sigilHttp(issuer: string): SigilHttp {
     createClient: async spec => {
       await admin('POST', '/admin/clients', { token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], ...spec })
     },
+    registerClient: payload => admin('POST', '/admin/clients', payload),
     createUser: async user => ((await admin('POST', '/admin/users', user)) as { id: string }).id,
     token: (client, form) => tokenFor(client.client_id, client.client_secret, form),
     rotate: async alg => admin('POST', '/admin/keys/rotate', { alg, force: true }) as ReturnType<SigilHttp['rotate']>,
