@@ -30,6 +30,8 @@ export async function registerClient(deps: ClientDeps, payload: unknown): Promis
   const isPublic = input.token_endpoint_auth_method === 'none'
   const secret = isPublic ? undefined : input.client_secret ?? generateClientSecret()
   const client: NewClient = {
+    // A fresh generation even for a client_id used before: nothing of an earlier registration comes back.
+    generation: newGeneration(),
     clientId: input.client_id ?? 'c_' + randomBytes(12).toString('base64url'),
     secretHash: secret === undefined ? null : hashClientSecret(deps.secretKey, secret),
     tokenEndpointAuthMethod: input.token_endpoint_auth_method,
@@ -41,7 +43,7 @@ export async function registerClient(deps: ClientDeps, payload: unknown): Promis
     tokenProfile: input.token_profile,
   }
   if (!(await deps.repo.create(client))) throw new Conflict(`client_id ${client.clientId} is already registered`)
-  await deps.announce(client.clientId)
+  await changed(deps, client.clientId)
   const stored = await deps.repo.find(client.clientId)
   return { ...describeClient(stored!), ...(secret === undefined ? {} : { client_secret: secret }) }
 }
@@ -57,15 +59,22 @@ export async function getClient(deps: Pick<ClientDeps, 'repo'>, clientId: string
   return describeClient(client)
 }
 
-/** Deletes a client; its cached copies everywhere are dropped. {@link NotFound} for an unknown id. */
+/**
+ * Deletes a client; its cached copies everywhere are dropped (here at once, elsewhere through
+ * the store's `clients` channel), and with them every token and refresh family it holds: those
+ * are checked against the client wherever Sigil accepts them. {@link NotFound} for an unknown id.
+ */
 export async function deleteClient(deps: ClientDeps, clientId: string): Promise<void> {
   if (!(await deps.repo.remove(clientId))) throw new NotFound(`no client ${clientId}`)
-  await deps.announce(clientId)
+  await changed(deps, clientId)
 }
 
-/** Creates or updates the bootstrap admin client from SIGIL_ADMIN_CLIENT_ID/SECRET. */
+/**
+ * Creates or updates the bootstrap admin client from SIGIL_ADMIN_CLIENT_ID/SECRET. A changed
+ * secret or a narrower registration starts a new generation (see {@link generationAfter}).
+ */
 export async function ensureAdminClient(deps: ClientDeps, admin: NonNullable<Config['adminClient']>): Promise<void> {
-  await deps.repo.upsert({
+  const next: Omit<NewClient, 'generation'> = {
     clientId: admin.clientId,
     secretHash: hashClientSecret(deps.secretKey, admin.clientSecret),
     tokenEndpointAuthMethod: 'client_secret_basic',
@@ -75,8 +84,35 @@ export async function ensureAdminClient(deps: ClientDeps, admin: NonNullable<Con
     signingAlg: null,
     accessTokenTtlSec: null,
     tokenProfile: 'rfc9068',
-  })
-  await deps.announce(admin.clientId)
+  }
+  const previous = await deps.repo.find(admin.clientId)
+  await deps.repo.upsert({ ...next, generation: generationAfter(previous, next) })
+  await changed(deps, admin.clientId)
+}
+
+const newGeneration = () => randomBytes(12).toString('base64url')
+
+/**
+ * The generation a client has once it becomes `next`: its old one only when nothing was taken
+ * away; a fresh one for a new registration, a changed secret or authentication method, or a
+ * grant type, scope or audience removed. Issue 11: nothing issued before may carry more than
+ * the client now has, so those changes end every token and refresh family issued before.
+ */
+export function generationAfter(previous: Client | null, next: Omit<NewClient, 'generation'>): string {
+  const keeps = (before: readonly string[], after: readonly string[]) => before.every(v => after.includes(v))
+  const unchanged = previous !== null
+    && previous.secretHash === next.secretHash
+    && previous.tokenEndpointAuthMethod === next.tokenEndpointAuthMethod
+    && keeps(previous.grantTypes, next.grantTypes)
+    && keeps(previous.scopes, next.scopes)
+    && keeps(previous.audience, next.audience)
+  return unchanged ? previous.generation : newGeneration()
+}
+
+/** Drops the client from this instance's cache at once, then from every other instance's. */
+async function changed(deps: ClientDeps, clientId: string): Promise<void> {
+  deps.cache.evict(clientId)
+  await deps.announce(clientId)
 }
 
 /** The client behind an id, through the cache; null when unknown. */

@@ -22,6 +22,12 @@ export interface Client {
   signingAlg: SigningAlg | null
   accessTokenTtlSec: number | null
   tokenProfile: TokenProfile
+  /**
+   * This registration's generation: a random id that changes when the client is registered
+   * again, its secret changes or anything it may ask for is taken away. Tokens and refresh
+   * families carry the one they were issued under; once it differs they are dead.
+   */
+  generation: string
   createdAt: Date
 }
 

@@ -9,7 +9,7 @@ export interface ClientRepo {
   list(): Promise<Client[]>
   /** Returns false, storing nothing, when the client_id is taken. */
   create(client: NewClient): Promise<boolean>
-  /** Creates or replaces. */
+  /** Creates or replaces (the caller decides the generation: see client-registry). */
   upsert(client: NewClient): Promise<void>
   /** Returns false when there was no such client. */
   remove(clientId: string): Promise<boolean>

@@ -7,12 +7,19 @@ import { createMemorySessionStore } from './memory-session-store.js'
 export function createMemoryStore(): Store {
   const events = new EventEmitter()
   events.setMaxListeners(0)
+  // Starts empty with each process, as everything else here: a restart is a loss of the store.
+  let marker: string | null = null
   return {
     kind: 'memory',
     ...createMemoryAttemptCounters(),
     ...createMemorySessionStore(),
     publish: async (channel, message) => { queueMicrotask(() => events.emit(channel, message)) },
     subscribe: async (channel, handler) => { events.on(channel, handler) },
+    generationMarker: async () => marker,
+    swapGenerationMarker: async (expected, next) => {
+      if (marker === expected) marker = next
+      return marker
+    },
     ping: async () => {},
     close: async () => { events.removeAllListeners() },
   }
