@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
 import type { ClientRepo, NewClient } from '../db/client-repo.js'
 import { Conflict, InvalidRequest, NotFound } from '../errors.js'
-import { clientInput, describeClient, type Client } from './client.js'
+import { clientInput, clientUpdate, describeClient, isPublicClient, type Client } from './client.js'
 import type { ClientCache } from './client-cache.js'
 import { generateClientSecret, hashClientSecret } from './client-secret.js'
 
@@ -21,12 +21,7 @@ export type ClientDescription = ReturnType<typeof describeClient>
  * one). Returns its description with the secret, shown this once. {@link Conflict} if the id is taken.
  */
 export async function registerClient(deps: ClientDeps, payload: unknown): Promise<ClientDescription & { client_secret?: string }> {
-  const parsed = clientInput.safeParse(payload)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    throw new InvalidRequest(`${issue.path.join('.') || 'body'}: ${issue.message}`)
-  }
-  const input = parsed.data
+  const input = parsePayload(clientInput, payload)
   const isPublic = input.token_endpoint_auth_method === 'none'
   const secret = isPublic ? undefined : input.client_secret ?? generateClientSecret()
   const client: NewClient = {
@@ -44,8 +39,49 @@ export async function registerClient(deps: ClientDeps, payload: unknown): Promis
   }
   if (!(await deps.repo.create(client))) throw new Conflict(`client_id ${client.clientId} is already registered`)
   await changed(deps, client.clientId)
-  const stored = await deps.repo.find(client.clientId)
-  return { ...describeClient(stored!), ...(secret === undefined ? {} : { client_secret: secret }) }
+  return describeStored(deps, client.clientId, secret)
+}
+
+/**
+ * Changes a registered client from an admin payload ({@link clientUpdate}): a new secret
+ * (given, or generated with `rotate_secret`), grant types, scopes or audience. A new secret or
+ * anything taken away starts a new generation, which ends every token and refresh family issued
+ * before, on every instance (issue 11); only widening keeps them. Returns the description, with
+ * a new secret shown this once. Throws {@link NotFound} or {@link InvalidRequest}.
+ */
+export async function updateClient(deps: ClientDeps, clientId: string, payload: unknown): Promise<ClientDescription & { client_secret?: string }> {
+  const input = parsePayload(clientUpdate, payload)
+  const previous = await deps.repo.find(clientId)
+  if (!previous) throw new NotFound(`no client ${clientId}`)
+  const secret = input.rotate_secret ? generateClientSecret() : input.client_secret
+  if (isPublicClient(previous) && secret !== undefined) throw new InvalidRequest('client_secret: a public client (none) has no secret')
+  const grantTypes = input.grant_types === undefined ? previous.grantTypes : [...new Set(input.grant_types)]
+  if (isPublicClient(previous) && grantTypes.includes('client_credentials')) {
+    throw new InvalidRequest('grant_types: client_credentials needs a confidential client')
+  }
+  const next: Client = {
+    ...previous,
+    secretHash: secret === undefined ? previous.secretHash : hashClientSecret(deps.secretKey, secret),
+    grantTypes,
+    scopes: input.scopes === undefined ? previous.scopes : [...new Set(input.scopes)],
+    audience: input.audience === undefined ? previous.audience : [...new Set(input.audience)],
+  }
+  if (!(await deps.repo.update({ ...next, generation: generationAfter(previous, next) }))) throw new NotFound(`no client ${clientId}`)
+  await changed(deps, clientId)
+  return describeStored(deps, clientId, secret)
+}
+
+function parsePayload<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, payload: unknown): T {
+  const parsed = schema.safeParse(payload)
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]!
+  throw new InvalidRequest(`${issue.path.map(String).join('.') || 'body'}: ${issue.message}`)
+}
+
+async function describeStored(deps: Pick<ClientDeps, 'repo'>, clientId: string, secret: string | undefined) {
+  const stored = await deps.repo.find(clientId)
+  if (!stored) throw new NotFound(`no client ${clientId}`)
+  return { ...describeClient(stored), ...(secret === undefined ? {} : { client_secret: secret }) }
 }
 
 export async function listClients(deps: Pick<ClientDeps, 'repo'>): Promise<ClientDescription[]> {

@@ -7,72 +7,50 @@ import { createLogger } from '../../src/log.js'
 import { createServices, type Services } from '../../src/services.js'
 import { createMemoryStore } from '../../src/store/memory/memory-store.js'
 import { redisConnectionOf } from '../../src/store/redis/redis-store.js'
-import { ADMIN, adminRequest, basic, buildTestApp, postToken } from '../helpers/app.js'
+import { ADMIN, adminRequest, basic, buildTestApp } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { testConfig } from '../helpers/config.js'
 import { buildTestApps } from '../helpers/instances.js'
+import {
+  clientToken, form, introspect, listClients, login, OPS_SECRET, PASSWORD, refresh, setUpSurfaces, userinfo,
+} from '../helpers/token-surfaces.js'
 
 // Issue 11, deliverable 6: a store that loses its data (Redis FLUSHALL or a restart without
 // persistence; the in-process store at every restart) must not un-revoke anything.
 
-const OPS_SECRET = 'ops-client-secret-0123456789-0123456789-abcd'
-const RS_SECRET = 'resource-server-secret-0123456789-0123456789'
-const PASSWORD = 'correct horse battery staple'
+const opsToken = (app: FastifyInstance) => clientToken(app, 'ops', OPS_SECRET)
 
-const form = (app: FastifyInstance, url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: new URLSearchParams(fields).toString() })
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
-
-async function setUp(app: FastifyInstance): Promise<string> {
-  for (const payload of [
-    { client_id: 'app', token_endpoint_auth_method: 'none', grant_types: ['password', 'refresh_token'], scopes: ['openid', 'read'] },
-    { client_id: 'ops', client_secret: OPS_SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], scopes: ['admin'] },
-    { client_id: 'rs', client_secret: RS_SECRET, token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'] },
-  ]) {
-    const r = await adminRequest(app, 'POST', '/admin/clients', payload)
-    if (r.statusCode !== 201) throw new Error(r.body)
-  }
-  return (await adminRequest(app, 'POST', '/admin/users', { username: 'alice', password: PASSWORD })).json().id
-}
-
-const login = async (app: FastifyInstance) => {
-  const r = await postToken(app, { grant_type: 'password', client_id: 'app', username: 'alice', password: PASSWORD, scope: 'openid read' })
-  if (r.statusCode !== 200) throw new Error(r.body)
-  return r.json() as { access_token: string; refresh_token: string }
-}
-const opsToken = async (app: FastifyInstance) => (await postToken(app, { grant_type: 'client_credentials' }, basic('ops', OPS_SECRET))).json().access_token as string
-
-/** Every way a token is revoked before the loss: denylisted, of a revoked family, before a logout-everywhere; an admin token denylisted. */
-async function revokeEverything(app: FastifyInstance, userId: string) {
-  const denied = await login(app)
+/**
+ * Every way a token is revoked before the loss, each token by one way only: denylisted, of a
+ * revoked family (alice), issued before a logout-everywhere (bob); an admin token denylisted.
+ */
+async function revokeEverything(app: FastifyInstance) {
+  const denied = await login(app, 'openid read')
   await form(app, '/oauth2/revoke', { token: denied.access_token, client_id: 'app' })
-  const family = await login(app)
+  const family = await login(app, 'openid read')
   await form(app, '/oauth2/revoke', { token: family.refresh_token, client_id: 'app' })
-  const everywhere = await login(app)
+  const bob = await adminRequest(app, 'POST', '/admin/users', { username: 'bob', password: PASSWORD })
+  const everywhere = await login(app, 'openid read', 'bob')
   const admin = await opsToken(app)
   await form(app, '/oauth2/revoke', { token: admin }, basic('ops', OPS_SECRET))
-  // The logout-everywhere comes last: every user token above is covered by it too, so each
-  // user token stands for its own revocation only through the checks before it.
-  const r = await adminRequest(app, 'POST', `/admin/users/${userId}/revoke-tokens`)
+  const r = await adminRequest(app, 'POST', `/admin/users/${bob.json().id}/revoke-tokens`)
   if (r.statusCode !== 200) throw new Error(r.body)
   return { user: [denied.access_token, family.access_token, everywhere.access_token], refresh: [family.refresh_token, everywhere.refresh_token], admin }
 }
 
 async function assertAllInactive(t: Test, app: FastifyInstance, revoked: Awaited<ReturnType<typeof revokeEverything>>) {
-  for (const token of [...revoked.user, ...revoked.refresh, revoked.admin]) {
-    t.same((await form(app, '/oauth2/introspect', { token }, basic('rs', RS_SECRET))).json(), { active: false })
-  }
-  for (const token of revoked.user) t.equal((await app.inject({ url: '/userinfo', headers: bearer(token) })).statusCode, 401)
-  t.equal((await app.inject({ url: '/admin/clients', headers: bearer(revoked.admin) })).statusCode, 401)
+  for (const token of [...revoked.user, ...revoked.refresh, revoked.admin]) t.same(await introspect(app, token), { active: false })
+  for (const token of revoked.user) t.equal((await userinfo(app, token)).statusCode, 401)
+  t.equal((await listClients(app, revoked.admin)).statusCode, 401)
 }
 
 /** New tokens, in the same second as the loss, work everywhere. */
 async function assertNewTokensWork(t: Test, app: FastifyInstance) {
   const fresh = await login(app)
-  t.equal((await app.inject({ url: '/userinfo', headers: bearer(fresh.access_token) })).statusCode, 200)
-  t.equal((await form(app, '/oauth2/introspect', { token: fresh.access_token }, basic('rs', RS_SECRET))).json().active, true)
-  t.equal((await postToken(app, { grant_type: 'refresh_token', client_id: 'app', refresh_token: fresh.refresh_token })).statusCode, 200)
-  t.equal((await app.inject({ url: '/admin/clients', headers: bearer(await opsToken(app)) })).statusCode, 200)
+  t.equal((await userinfo(app, fresh.access_token)).statusCode, 200)
+  t.equal((await introspect(app, fresh.access_token)).active, true)
+  t.equal((await refresh(app, fresh.refresh_token)).statusCode, 200)
+  t.equal((await listClients(app, await opsToken(app))).statusCode, 200)
 }
 
 function recordingLog() {
@@ -88,8 +66,8 @@ const redisBackend = backends().find(b => b.store === 'redis')
 t.test('issue 11: after Redis loses its data (its keys flushed), every token revoked before stays inactive; a warn line and a metric', { skip: redisBackend ? false : 'needs REDIS_URL' }, async t => {
   const { log, lines } = recordingLog()
   const [a, b] = await buildTestApps(t, redisBackend!, 2, { log })
-  const userId = await setUp(a!.app)
-  const revoked = await revokeEverything(a!.app, userId)
+  await setUpSurfaces(a!.app)
+  const revoked = await revokeEverything(a!.app)
   await assertAllInactive(t, a!.app, revoked)
   t.equal(await lossMetric(a!.services), '0')
 
@@ -113,8 +91,8 @@ t.test('issue 11: after Redis loses its data (its keys flushed), every token rev
 t.test('issue 11: the embedded store starts empty at every restart: tokens revoked before it stay inactive', async t => {
   const backend = backends()[0]!
   const { app, services, clock } = await buildTestApp(t, backend)
-  const userId = await setUp(app)
-  const revoked = await revokeEverything(app, userId)
+  await setUpSurfaces(app)
+  const revoked = await revokeEverything(app)
   await assertAllInactive(t, app, revoked)
 
   // A restart: the same database, a new in-process store (the old one is gone with the process).
