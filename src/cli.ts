@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { systemClock } from './clock.js'
 import { ConfigError, parseConfig, SIGNING_ALGS, type Config, type SigningAlg } from './config.js'
-import { deleteClient, listClients, registerClient } from './clients/client-registry.js'
+import { deleteClient, listClients, registerClient, updateClient } from './clients/client-registry.js'
 import { migratePostgres, openDatabase } from './db/database.js'
 import { OAuthError } from './errors.js'
 import { describeKey } from './http/admin/keys.js'
@@ -106,6 +106,16 @@ clients.command('create')
     grant_types: o.grantTypes, scopes: o.scopes, audience: o.audience, signing_alg: o.signingAlg,
     access_token_ttl: o.accessTokenTtl, token_profile: o.tokenProfile, redirect_uris: o.redirectUris,
     post_logout_redirect_uris: o.postLogoutRedirectUris, consent: o.consent,
+  })))
+clients.command('update').argument('<client_id>')
+  .description('change a client; a new secret or anything taken away ends every token it holds')
+  .option('--rotate-secret', 'generate a new secret (256 bits), shown once')
+  .option('--client-secret <secret>', 'set this secret (at least 32 characters)')
+  .option('--grant-types <list>', 'comma-separated: client_credentials,password,refresh_token', list)
+  .option('--scopes <list>', 'comma-separated scopes the client may ask for', list)
+  .option('--audience <list>', 'comma-separated audiences', list)
+  .action((id: string, o: Record<string, unknown>) => withServices(s => updateClient(s.clients, id, {
+    client_secret: o.clientSecret, rotate_secret: o.rotateSecret, grant_types: o.grantTypes, scopes: o.scopes, audience: o.audience,
   })))
 clients.command('list').action(() => withServices(async s => ({ clients: await listClients(s.clients) })))
 clients.command('delete').argument('<client_id>')

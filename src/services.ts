@@ -6,10 +6,12 @@ import { ensureAdminClient, type ClientDeps } from './clients/client-registry.js
 import { createClientRepo, type ClientRepo } from './db/client-repo.js'
 import { openDatabase, type Database } from './db/database.js'
 import { createSigningKeyRepo } from './db/signing-key-repo.js'
+import { createStoreGenerationRepo } from './db/store-generation-repo.js'
 import { createUserRepo } from './db/user-repo.js'
 import { loadKek, type Kek } from './keys/kek.js'
 import { KeyRing } from './keys/key-ring.js'
 import type { RevocationDeps } from './revocation/token-revocation.js'
+import { createStoreGeneration, type StoreGeneration } from './revocation/store-generation.js'
 import { ensureKeys, runKeyMaintenance, type KeyRotationDeps } from './keys/key-rotation.js'
 import type { Logger } from './log.js'
 import { createPrometheusMetrics, type PrometheusMetrics } from './metrics/prometheus-metrics.js'
@@ -34,6 +36,8 @@ export interface Services {
   sessions: RevocationDeps
   /** Browser login sessions (the SSO cookie) of the authorization code flow. */
   logins: LoginSessionDeps
+  /** The store's current generation, carried by every token issued (issue 11: a store that lost its data un-revokes nothing). */
+  generation: StoreGeneration
   users: UserDeps
   /** This instance's metrics, in its own registry (served at /metrics). */
   metrics: PrometheusMetrics
@@ -41,8 +45,9 @@ export interface Services {
   lifecycle: { draining: boolean }
   /**
    * Brings the instance up: subscribes to key and client changes, makes missing keys and the
-   * bootstrap admin client, loads the key ring, and starts the periodic reload and key
-   * maintenance (a lost notification is made good within one period).
+   * bootstrap admin client, loads the key ring, checks the store's generation, and starts the
+   * periodic reload, key maintenance and generation check (a lost notification is made good
+   * within one period).
    */
   start(): Promise<void>
   /** Stops timers and closes the store and the database. */
@@ -84,6 +89,13 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
   const metrics = createPrometheusMetrics()
   const sessions: RevocationDeps = { store, kek, clock, log: log.child({ module: 'sessions' }), config, ring, maxTokenTtlSec, metrics }
   const logins: LoginSessionDeps = { store, clock, log: log.child({ module: 'login' }), config, families: sessions }
+  const generation = createStoreGeneration({
+    store, repo: createStoreGenerationRepo(db.prisma), clock, log: log.child({ module: 'store-generation' }), metrics,
+  })
+  const sessions: RevocationDeps = {
+    store, kek, clock, log: log.child({ module: 'sessions' }), config, ring, maxTokenTtlSec, metrics, generation,
+    findClient: clientId => cache.get(clientId),
+  }
   const keys: KeyRotationDeps = {
     repo: keyRepo,
     kek,
@@ -103,7 +115,7 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
   const users: UserDeps = { repo: createUserRepo(db.prisma), passwords: await createPasswordHasher() }
   let timer: NodeJS.Timeout | undefined
   const services: Services = {
-    config, clock, log, db, store, kek, ring, clients, keys, sessions, logins, users, metrics, lifecycle: { draining: false },
+    config, clock, log, db, store, kek, ring, clients, keys, sessions, logins, generation, users, metrics, lifecycle: { draining: false },
     start: async () => {
       await store.subscribe(CHANNELS.keys, () => {
         ring.reload().catch(err => log.error({ err }, 'key reload failed'))
@@ -112,6 +124,8 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
         cache.evict(clientId)
         maxTtl = undefined
       })
+      // A store that lost its data since the last start is noticed now, before anything is served.
+      await generation.check()
       await ensureKeys(keys)
       if (config.adminClient) await ensureAdminClient(clients, config.adminClient)
       await ring.reload()
@@ -135,6 +149,8 @@ async function maintain(s: Services): Promise<void> {
   try {
     await runKeyMaintenance(s.keys)
     await s.ring.reload()
+    // Every check notices a missing marker at once; this also catches a stale one, and idle periods.
+    await s.generation.check()
   } catch (err) {
     s.log.error({ err }, 'key maintenance failed')
   }

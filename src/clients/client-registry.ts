@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
 import type { ClientRepo, NewClient } from '../db/client-repo.js'
 import { Conflict, InvalidRequest, NotFound } from '../errors.js'
-import { clientInput, describeClient, type Client } from './client.js'
+import { clientInput, clientUpdate, describeClient, isPublicClient, type Client } from './client.js'
 import type { ClientCache } from './client-cache.js'
 import { generateClientSecret, hashClientSecret } from './client-secret.js'
 
@@ -21,15 +21,12 @@ export type ClientDescription = ReturnType<typeof describeClient>
  * one). Returns its description with the secret, shown this once. {@link Conflict} if the id is taken.
  */
 export async function registerClient(deps: ClientDeps, payload: unknown): Promise<ClientDescription & { client_secret?: string }> {
-  const parsed = clientInput.safeParse(payload)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    throw new InvalidRequest(`${issue.path.join('.') || 'body'}: ${issue.message}`)
-  }
-  const input = parsed.data
+  const input = parsePayload(clientInput, payload)
   const isPublic = input.token_endpoint_auth_method === 'none'
   const secret = isPublic ? undefined : input.client_secret ?? generateClientSecret()
   const client: NewClient = {
+    // A fresh generation even for a client_id used before: nothing of an earlier registration comes back.
+    generation: newGeneration(),
     clientId: input.client_id ?? 'c_' + randomBytes(12).toString('base64url'),
     secretHash: secret === undefined ? null : hashClientSecret(deps.secretKey, secret),
     tokenEndpointAuthMethod: input.token_endpoint_auth_method,
@@ -44,9 +41,50 @@ export async function registerClient(deps: ClientDeps, payload: unknown): Promis
     consent: input.consent,
   }
   if (!(await deps.repo.create(client))) throw new Conflict(`client_id ${client.clientId} is already registered`)
-  await deps.announce(client.clientId)
-  const stored = await deps.repo.find(client.clientId)
-  return { ...describeClient(stored!), ...(secret === undefined ? {} : { client_secret: secret }) }
+  await changed(deps, client.clientId)
+  return describeStored(deps, client.clientId, secret)
+}
+
+/**
+ * Changes a registered client from an admin payload ({@link clientUpdate}): a new secret
+ * (given, or generated with `rotate_secret`), grant types, scopes or audience. A new secret or
+ * anything taken away starts a new generation, which ends every token and refresh family issued
+ * before, on every instance (issue 11); only widening keeps them. Returns the description, with
+ * a new secret shown this once. Throws {@link NotFound} or {@link InvalidRequest}.
+ */
+export async function updateClient(deps: ClientDeps, clientId: string, payload: unknown): Promise<ClientDescription & { client_secret?: string }> {
+  const input = parsePayload(clientUpdate, payload)
+  const previous = await deps.repo.find(clientId)
+  if (!previous) throw new NotFound(`no client ${clientId}`)
+  const secret = input.rotate_secret ? generateClientSecret() : input.client_secret
+  if (isPublicClient(previous) && secret !== undefined) throw new InvalidRequest('client_secret: a public client (none) has no secret')
+  const grantTypes = input.grant_types === undefined ? previous.grantTypes : [...new Set(input.grant_types)]
+  if (isPublicClient(previous) && grantTypes.includes('client_credentials')) {
+    throw new InvalidRequest('grant_types: client_credentials needs a confidential client')
+  }
+  const next: Client = {
+    ...previous,
+    secretHash: secret === undefined ? previous.secretHash : hashClientSecret(deps.secretKey, secret),
+    grantTypes,
+    scopes: input.scopes === undefined ? previous.scopes : [...new Set(input.scopes)],
+    audience: input.audience === undefined ? previous.audience : [...new Set(input.audience)],
+  }
+  if (!(await deps.repo.update({ ...next, generation: generationAfter(previous, next) }))) throw new NotFound(`no client ${clientId}`)
+  await changed(deps, clientId)
+  return describeStored(deps, clientId, secret)
+}
+
+function parsePayload<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, payload: unknown): T {
+  const parsed = schema.safeParse(payload)
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]!
+  throw new InvalidRequest(`${issue.path.map(String).join('.') || 'body'}: ${issue.message}`)
+}
+
+async function describeStored(deps: Pick<ClientDeps, 'repo'>, clientId: string, secret: string | undefined) {
+  const stored = await deps.repo.find(clientId)
+  if (!stored) throw new NotFound(`no client ${clientId}`)
+  return { ...describeClient(stored), ...(secret === undefined ? {} : { client_secret: secret }) }
 }
 
 export async function listClients(deps: Pick<ClientDeps, 'repo'>): Promise<ClientDescription[]> {
@@ -60,15 +98,22 @@ export async function getClient(deps: Pick<ClientDeps, 'repo'>, clientId: string
   return describeClient(client)
 }
 
-/** Deletes a client; its cached copies everywhere are dropped. {@link NotFound} for an unknown id. */
+/**
+ * Deletes a client; its cached copies everywhere are dropped (here at once, elsewhere through
+ * the store's `clients` channel), and with them every token and refresh family it holds: those
+ * are checked against the client wherever Sigil accepts them. {@link NotFound} for an unknown id.
+ */
 export async function deleteClient(deps: ClientDeps, clientId: string): Promise<void> {
   if (!(await deps.repo.remove(clientId))) throw new NotFound(`no client ${clientId}`)
-  await deps.announce(clientId)
+  await changed(deps, clientId)
 }
 
-/** Creates or updates the bootstrap admin client from SIGIL_ADMIN_CLIENT_ID/SECRET. */
+/**
+ * Creates or updates the bootstrap admin client from SIGIL_ADMIN_CLIENT_ID/SECRET. A changed
+ * secret or a narrower registration starts a new generation (see {@link generationAfter}).
+ */
 export async function ensureAdminClient(deps: ClientDeps, admin: NonNullable<Config['adminClient']>): Promise<void> {
-  await deps.repo.upsert({
+  const next: Omit<NewClient, 'generation'> = {
     clientId: admin.clientId,
     secretHash: hashClientSecret(deps.secretKey, admin.clientSecret),
     tokenEndpointAuthMethod: 'client_secret_basic',
@@ -81,8 +126,35 @@ export async function ensureAdminClient(deps: ClientDeps, admin: NonNullable<Con
     redirectUris: [],
     postLogoutRedirectUris: [],
     consent: 'first_party',
-  })
-  await deps.announce(admin.clientId)
+  }
+  const previous = await deps.repo.find(admin.clientId)
+  await deps.repo.upsert({ ...next, generation: generationAfter(previous, next) })
+  await changed(deps, admin.clientId)
+}
+
+const newGeneration = () => randomBytes(12).toString('base64url')
+
+/**
+ * The generation a client has once it becomes `next`: its old one only when nothing was taken
+ * away; a fresh one for a new registration, a changed secret or authentication method, or a
+ * grant type, scope or audience removed. Issue 11: nothing issued before may carry more than
+ * the client now has, so those changes end every token and refresh family issued before.
+ */
+export function generationAfter(previous: Client | null, next: Omit<NewClient, 'generation'>): string {
+  const keeps = (before: readonly string[], after: readonly string[]) => before.every(v => after.includes(v))
+  const unchanged = previous !== null
+    && previous.secretHash === next.secretHash
+    && previous.tokenEndpointAuthMethod === next.tokenEndpointAuthMethod
+    && keeps(previous.grantTypes, next.grantTypes)
+    && keeps(previous.scopes, next.scopes)
+    && keeps(previous.audience, next.audience)
+  return unchanged ? previous.generation : newGeneration()
+}
+
+/** Drops the client from this instance's cache at once, then from every other instance's. */
+async function changed(deps: ClientDeps, clientId: string): Promise<void> {
+  deps.cache.evict(clientId)
+  await deps.announce(clientId)
 }
 
 /** The client behind an id, through the cache; null when unknown. */

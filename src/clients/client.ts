@@ -32,6 +32,12 @@ export interface Client {
   /** Registered targets of RP-initiated logout. */
   postLogoutRedirectUris: string[]
   consent: ConsentMode
+  /**
+   * This registration's generation: a random id that changes when the client is registered
+   * again, its secret changes or anything it may ask for is taken away. Tokens and refresh
+   * families carry the one they were issued under; once it differs they are dead.
+   */
+  generation: string
   createdAt: Date
 }
 
@@ -74,6 +80,25 @@ export const clientInput = z.object({
 })
 
 export type ClientInput = z.input<typeof clientInput>
+
+const registration = clientInput.shape
+
+/**
+ * The payload of PATCH /admin/clients/:client_id and `sigil clients update`: only what is
+ * given changes. A new secret is given (`client_secret`) or generated (`rotate_secret: true`).
+ */
+export const clientUpdate = z.object({
+  client_secret: registration.client_secret,
+  rotate_secret: z.literal(true).optional(),
+  grant_types: registration.grant_types.optional(),
+  scopes: registration.scopes.unwrap().optional(),
+  audience: registration.audience.optional(),
+}).strict().superRefine((c, ctx) => {
+  if (Object.values(c).every(v => v === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'nothing to change' })
+  if (c.client_secret !== undefined && c.rotate_secret) {
+    ctx.addIssue({ code: 'custom', path: ['rotate_secret'], message: 'give a client_secret or ask for a generated one, not both' })
+  }
+})
 
 /** The public view of a client: what the admin API returns (never the secret hash). */
 export function describeClient(c: Client) {

@@ -9,8 +9,10 @@ export interface ClientRepo {
   list(): Promise<Client[]>
   /** Returns false, storing nothing, when the client_id is taken. */
   create(client: NewClient): Promise<boolean>
-  /** Creates or replaces. */
+  /** Creates or replaces (the caller decides the generation: see client-registry). */
   upsert(client: NewClient): Promise<void>
+  /** Replaces an existing client; false, storing nothing, when there is no such client (deleted meanwhile). */
+  update(client: NewClient): Promise<boolean>
   /** Returns false when there was no such client. */
   remove(clientId: string): Promise<boolean>
   /** The longest access_token_ttl any client has, or null when none sets one. */
@@ -37,6 +39,7 @@ export function createClientRepo(prisma: PrismaClient): ClientRepo {
     upsert: async client => {
       await prisma.client.upsert({ where: { clientId: client.clientId }, create: client, update: client })
     },
+    update: async client => (await prisma.client.updateMany({ where: { clientId: client.clientId }, data: client })).count === 1,
     remove: async clientId => (await prisma.client.deleteMany({ where: { clientId } })).count === 1,
     maxAccessTokenTtlSec: async () => (await prisma.client.aggregate({ _max: { accessTokenTtlSec: true } }))._max.accessTokenTtlSec,
   }

@@ -4,6 +4,7 @@ import { SCOPE_TOKEN } from '../clients/client.js'
 import { InvalidScope, InvalidTarget } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics/ports.js'
+import type { StoreGeneration } from '../revocation/store-generation.js'
 import { signAccessToken, type TokenDeps } from '../tokens/access-token.js'
 
 /** A parsed token request: the authenticated client and the single-valued parameters. */
@@ -27,6 +28,7 @@ export interface TokenResponse {
 
 export interface GrantDeps extends TokenDeps {
   config: Pick<Config, 'issuer' | 'clockSkewSec' | 'accessTokenTtlSec' | 'signingAlg'>
+  generation: StoreGeneration
   metrics?: Metrics
 }
 
@@ -56,7 +58,11 @@ export function resolveAudience(req: TokenRequest, issuer: string): string[] {
   return [asked]
 }
 
-/** Signs the access token for a grant, writes the `token_issued` audit line and shapes the RFC 6749 §5.1 response. */
+/**
+ * Signs the access token for a grant under the client's and the store's current generations
+ * (so deleting or narrowing the client, or a store losing its data, ends it), writes the
+ * `token_issued` audit line and shapes the RFC 6749 §5.1 response.
+ */
 export async function issueAccessToken(
   deps: GrantDeps, req: TokenRequest, grant: { sub: string; scope: string[]; sid?: string },
 ): Promise<TokenResponse> {
@@ -71,6 +77,7 @@ export async function issueAccessToken(
     alg,
     profile: req.client.tokenProfile,
     ...(grant.sid === undefined ? {} : { sid: grant.sid }),
+    generations: { client: req.client.generation, store: await deps.generation.current() },
   })
   deps.metrics?.tokenIssued(req.params.grant_type ?? 'unknown')
   req.log.info({

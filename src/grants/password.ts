@@ -26,7 +26,9 @@ export async function handle(req: TokenRequest, deps: PasswordGrantDeps): Promis
   const authTimeSec = Math.floor(deps.clock.now() / 1000)
   // A client registered for refresh tokens starts a family at login; its id is the tokens' sid.
   if (!(req.client.grantTypes as string[]).includes('refresh_token')) return issueUserTokens(deps, req, { user, scope, authTimeSec })
-  const { familyId, refreshToken } = await startFamily(deps.sessions, { userId: user.id, clientId: req.client.clientId, scope, authTimeSec })
+  const { familyId, refreshToken } = await startFamily(deps.sessions, {
+    userId: user.id, clientId: req.client.clientId, clientGeneration: req.client.generation, scope, authTimeSec,
+  })
   const tokens = await issueUserTokens(deps, req, { user, scope, authTimeSec, sid: familyId })
   return { ...tokens, refresh_token: refreshToken }
 }

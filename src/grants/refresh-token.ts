@@ -11,7 +11,8 @@ export type RefreshGrantDeps = GrantDeps & { sessions: SessionDeps; users: Pick<
 /**
  * RFC 6749 §6: trades a refresh token for new tokens in the same family (`sid`), rotating the
  * refresh token. A requested scope may only narrow the family's, and is checked before the
- * token is spent. A deleted or disabled user's family ends here. Throws InvalidRequest,
+ * token is spent. A deleted or disabled user's family ends here, and so does a family that
+ * began under an earlier registration of the client (re-registered, new secret, narrowed). Throws InvalidRequest,
  * InvalidScope or InvalidGrant.
  */
 export async function handle(req: TokenRequest, deps: RefreshGrantDeps): Promise<TokenResponse> {
@@ -19,8 +20,8 @@ export async function handle(req: TokenRequest, deps: RefreshGrantDeps): Promise
   if (token === undefined || token === '') throw new InvalidRequest('refresh_token is required')
   const narrowed = req.params.scope === undefined
     ? undefined
-    : narrowScope(req.params.scope, (await peekFamily(deps.sessions, req.client.clientId, token)).scope)
-  const { family, refreshToken } = await rotateRefreshToken(deps.sessions, req.client.clientId, token)
+    : narrowScope(req.params.scope, (await peekFamily(deps.sessions, req.client, token)).scope)
+  const { family, refreshToken } = await rotateRefreshToken(deps.sessions, req.client, token)
   const user = await deps.users.repo.find(family.userId)
   if (!user || user.disabled) {
     await endFamily(deps.sessions, family.familyId)

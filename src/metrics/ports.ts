@@ -13,6 +13,8 @@ export interface Metrics {
   tokenIssued(grantType: string): void
   /** A rotated refresh token came back and its family was revoked (RFC 6819 §5.2.2.3). */
   refreshReuse(): void
+  /** The store (Redis) was found to have lost its data: tokens issued before are inactive from now on. */
+  storeDataLost(): void
   /** A request refused with 429 by a rate limit; `route` is the route pattern. */
   rateLimited(route: string): void
   /** A password-grant login finished with `outcome`. */

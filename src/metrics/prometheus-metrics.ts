@@ -45,6 +45,7 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   })
   const tokens = new Counter({ name: 'sigil_tokens_issued_total', help: 'access tokens issued, by grant_type', labelNames: ['grant_type'], registers })
   const reuse = new Counter({ name: 'sigil_refresh_token_reuse_total', help: 'rotated refresh tokens presented again (family revoked)', registers })
+  const storeLoss = new Counter({ name: 'sigil_store_data_loss_total', help: 'times the store (Redis) was found to have lost its data; tokens issued before each are inactive', registers })
   const limited = new Counter({ name: 'sigil_rate_limited_total', help: 'requests refused with 429 by a rate limit, by route pattern', labelNames: ['route'], registers })
   const logins = new Counter({ name: 'sigil_logins_total', help: 'password-grant logins, by outcome', labelNames: ['outcome'], registers })
   const keyAge = new Gauge({ name: 'sigil_signing_key_age_seconds', help: 'seconds since each published signing key was created', labelNames: ['kid', 'alg'], registers })
@@ -55,6 +56,7 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     registry,
     tokenIssued: grantType => tokens.inc({ grant_type: grantType }),
     refreshReuse: () => reuse.inc(),
+    storeDataLost: () => storeLoss.inc(),
     rateLimited: route => limited.inc({ route }),
     loginOutcome: outcome => logins.inc({ outcome }),
     httpRequest: ({ route, method, status }, durationSec) => {

@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto'
+import type { Client } from '../clients/client.js'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import { InvalidGrant } from '../errors.js'
 import type { Kek } from '../keys/kek.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics/ports.js'
+import type { StoreGeneration } from '../revocation/store-generation.js'
 import type { FamilyRecord, SessionStore } from '../store/session-ports.js'
 
 export interface SessionDeps {
@@ -15,8 +17,14 @@ export interface SessionDeps {
   config: Pick<Config, 'refreshTokenTtlSec' | 'refreshIdleTtlSec' | 'refreshReuseGraceSec' | 'clockSkewSec'>
   /** The longest lifetime an access token may have now (seconds): how long revocations must be remembered. */
   maxTokenTtlSec(): Promise<number>
+  /** The registered client behind an id (cached; evicted on every instance when it changes), null when none. */
+  findClient(clientId: string): Promise<Client | null>
+  generation: StoreGeneration
   metrics?: Metrics
 }
+
+/** The client a refresh request authenticated as: the family must have begun under this very registration. */
+export type FamilyClient = Pick<Client, 'clientId' | 'generation'>
 
 /** `<family id>.<secret>`: 128-bit id (the access token's `sid`), 256-bit secret. */
 const TOKEN_SHAPE = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/
@@ -35,9 +43,12 @@ export async function revocationRetentionMs(deps: Pick<SessionDeps, 'config' | '
   return (await deps.maxTokenTtlSec() + deps.config.clockSkewSec) * 1000
 }
 
-/** Starts a family (one login) and returns its first refresh token. */
+/**
+ * Starts a family (one login) and returns its first refresh token. `clientGeneration` is the
+ * generation of the client that authenticated: the family dies when the client's changes.
+ */
 export async function startFamily(
-  deps: SessionDeps, login: { userId: string; clientId: string; scope: string[]; authTimeSec: number },
+  deps: SessionDeps, login: { userId: string; clientId: string; clientGeneration: string; scope: string[]; authTimeSec: number },
 ): Promise<{ familyId: string; refreshToken: string }> {
   const nowMs = deps.clock.now()
   const familyId = randomBytes(16).toString('base64url')
@@ -48,22 +59,48 @@ export async function startFamily(
 }
 
 /**
- * The family of a presented refresh token, without using it (to check a requested scope
- * first). Throws {@link InvalidGrant} unless it is the current token of a live family of `clientId`.
+ * Issue 11: a family lives only as long as the client registration it began under. One of a
+ * client since deleted, registered again, given a new secret or narrowed is dead.
  */
-export async function peekFamily(deps: SessionDeps, clientId: string, token: string): Promise<FamilyRecord> {
+export async function isFamilyOfCurrentClient(deps: Pick<SessionDeps, 'findClient'>, family: FamilyRecord): Promise<boolean> {
+  return (await deps.findClient(family.clientId))?.generation === family.clientGeneration
+}
+
+/**
+ * The family of a presented refresh token, without using it (to check a requested scope
+ * first). Throws {@link InvalidGrant} unless it is the current token of a live family that
+ * began under `client`'s current registration.
+ */
+export async function peekFamily(deps: SessionDeps, client: FamilyClient, token: string): Promise<FamilyRecord> {
   const familyId = familyIdOf(token)
   const found = familyId && await deps.store.findFamilyOfToken(familyId, hashRefreshToken(token), deps.clock.now())
-  if (!found || found.family.clientId !== clientId) throw new InvalidGrant('unknown refresh token or other client')
+  if (!found || found.family.clientId !== client.clientId) throw new InvalidGrant('unknown refresh token or other client')
+  await requireSameRegistration(deps, found.family, client)
   return found.family
+}
+
+/** Ends a family that began under an earlier registration of its client; throws {@link InvalidGrant} then. */
+async function requireSameRegistration(deps: SessionDeps, family: FamilyRecord, client: FamilyClient): Promise<void> {
+  if (family.clientGeneration === client.generation) return
+  await endFamily(deps, family.familyId)
+  deps.log.info({ event: 'family_of_changed_client', family_id: family.familyId, client_id: client.clientId },
+    'refresh family ended: its client was registered again or changed since it began')
+  throw new InvalidGrant('the client was registered again or changed since this family began')
 }
 
 /**
  * Rotates a refresh token: returns its family and the successor. Inside REFRESH_REUSE_GRACE a
  * retried request gets the same successor. Throws {@link InvalidGrant} for anything else;
- * a token rotated earlier coming back revokes the whole family.
+ * a token rotated earlier coming back revokes the whole family, and a family that began under
+ * an earlier registration of `client` ends.
  */
-export async function rotateRefreshToken(deps: SessionDeps, clientId: string, token: string): Promise<{ family: FamilyRecord; refreshToken: string }> {
+export async function rotateRefreshToken(deps: SessionDeps, client: FamilyClient, token: string): Promise<{ family: FamilyRecord; refreshToken: string }> {
+  const rotated = await rotateInStore(deps, client.clientId, token)
+  await requireSameRegistration(deps, rotated.family, client)
+  return rotated
+}
+
+async function rotateInStore(deps: SessionDeps, clientId: string, token: string): Promise<{ family: FamilyRecord; refreshToken: string }> {
   const familyId = familyIdOf(token)
   if (!familyId) throw new InvalidGrant('malformed refresh token')
   const nowMs = deps.clock.now()

@@ -1,5 +1,5 @@
 import { InvalidToken } from '../errors.js'
-import { familyIdOf, hashRefreshToken } from '../refresh/refresh-family.js'
+import { familyIdOf, hashRefreshToken, isFamilyOfCurrentClient } from '../refresh/refresh-family.js'
 import { verifyAccessToken, type AccessTokenClaims } from '../tokens/access-token.js'
 import type { RevocationDeps } from './token-revocation.js'
 
@@ -9,8 +9,10 @@ const INACTIVE: Introspection = Object.freeze({ active: false })
 
 /**
  * RFC 7662: `{active: false}` — and nothing more — for anything not valid now: malformed, bad
- * signature, expired, signed by a revoked key, denylisted, from a revoked family, or issued
- * to a user whose tokens were revoked. Never throws for a bad token.
+ * signature, expired, signed by a revoked key, denylisted, from a revoked family, issued to a
+ * user whose tokens were revoked, issued under an earlier registration of its client (deleted,
+ * registered again, new secret, narrowed) or before the store lost its data. Never throws for
+ * a bad token.
  */
 export async function introspectToken(deps: RevocationDeps, token: string): Promise<Introspection> {
   const familyId = familyIdOf(token)
@@ -18,9 +20,11 @@ export async function introspectToken(deps: RevocationDeps, token: string): Prom
 }
 
 /**
- * {@link verifyAccessToken} plus the revocation lists: a denylisted token, one from a revoked
- * family, or one issued to a user before a logout-everywhere throws {@link InvalidToken} too.
- * For every endpoint that accepts our access tokens (/userinfo, /admin).
+ * {@link verifyAccessToken} plus everything that can end a token early: a denylisted token,
+ * one from a revoked family, one issued to a user before a logout-everywhere, or one issued
+ * under a client generation or store generation no longer current throws {@link InvalidToken}
+ * too. The one check for every place Sigil accepts its own access tokens (/userinfo, /admin,
+ * introspection, revocation).
  */
 export async function verifyLiveAccessToken(deps: RevocationDeps, token: string): Promise<AccessTokenClaims> {
   const claims = await verifyAccessToken(deps, token)
@@ -46,20 +50,30 @@ async function introspectAccessToken(deps: RevocationDeps, token: string): Promi
   }
 }
 
+/**
+ * Issue 11: a token lives no longer than the client registration and the store generation it
+ * was issued under (see clients/client.ts `generation`, revocation/store-generation.ts), so
+ * deleting or narrowing a client, or a store forgetting its revocations, ends it everywhere.
+ * A token without those claims (from before they existed) is treated as from another generation.
+ */
 async function isStillValid(deps: RevocationDeps, claims: AccessTokenClaims): Promise<boolean> {
   const nowMs = deps.clock.now()
-  const [denied, familyRevoked, userRevokedAtMs] = await Promise.all([
+  // The generation first: read after a loss, the revocation lists below are empty.
+  const storeGeneration = await deps.generation.current()
+  const [client, denied, familyRevoked, userRevokedAtMs] = await Promise.all([
+    deps.findClient(claims.client_id),
     deps.store.isAccessTokenDenied(claims.jti, nowMs),
     claims.sid === undefined ? false : deps.store.isFamilyRevoked(claims.sid, nowMs),
     deps.store.userRevokedAtMs(claims.sub, nowMs),
   ])
+  if (claims.sgen !== storeGeneration || client === null || claims.cgen !== client.generation) return false
   // Seconds against milliseconds: a token from the very second of a logout-everywhere counts as revoked.
   return !denied && !familyRevoked && (userRevokedAtMs === null || claims.iat * 1000 > userRevokedAtMs)
 }
 
 async function introspectRefreshToken(deps: RevocationDeps, familyId: string, token: string): Promise<Introspection> {
   const found = await deps.store.findFamilyOfToken(familyId, hashRefreshToken(token), deps.clock.now())
-  if (!found?.current) return INACTIVE
+  if (!found?.current || !(await isFamilyOfCurrentClient(deps, found.family))) return INACTIVE
   const f = found.family
   return {
     active: true,

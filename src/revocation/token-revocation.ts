@@ -1,13 +1,15 @@
 import type { Client } from '../clients/client.js'
 import { familyIdOf, hashRefreshToken, revocationRetentionMs, type SessionDeps } from '../refresh/refresh-family.js'
-import { verifyAccessToken, type TokenDeps } from '../tokens/access-token.js'
+import type { TokenDeps } from '../tokens/access-token.js'
+import { verifyLiveAccessToken } from './introspection.js'
 
 export type RevocationDeps = SessionDeps & TokenDeps
 
 /**
  * RFC 7009: revokes `token` if it is one of ours and was issued to `client`; anything else is
  * silently ignored (the endpoint answers 200 either way, §2.2). A refresh token ends its
- * whole family; an access token goes on the denylist until it expires.
+ * whole family; an access token goes on the denylist until it expires. A token already dead
+ * by the one check every surface uses ({@link verifyLiveAccessToken}) is left as it is.
  */
 export async function revokeToken(deps: RevocationDeps, client: Client, token: string): Promise<void> {
   const nowMs = deps.clock.now()
@@ -20,7 +22,7 @@ export async function revokeToken(deps: RevocationDeps, client: Client, token: s
     }
     return
   }
-  const claims = await verifyAccessToken(deps, token).catch(() => null)
+  const claims = await verifyLiveAccessToken(deps, token).catch(() => null)
   if (claims?.client_id !== client.clientId) return
   await deps.store.denyAccessToken(claims.jti, claims.exp * 1000, nowMs)
   deps.log.info({ event: 'access_token_revoked', jti: claims.jti, client_id: client.clientId }, 'access token denylisted')

@@ -16,6 +16,18 @@ export interface Store extends AttemptCounters, SessionStore, LoginStore {
   publish(channel: string, message: string): Promise<void>
   /** Registers a handler; resolves once subscribed. Handlers must not throw. */
   subscribe(channel: string, handler: (message: string) => void): Promise<void>
+  /**
+   * The store's generation marker: a value kept in the store itself, so it is gone whenever
+   * what the store remembers is gone (restart without persistence, FLUSHALL, a new in-process
+   * store). Null when there is none. See revocation/store-generation.ts.
+   */
+  generationMarker(): Promise<string | null>
+  /**
+   * Atomic: sets the marker to `next` only if it is `expected` now (null: absent), so of
+   * several instances noticing a loss at once the first one's marker stays. Returns the marker
+   * the store holds afterwards: `next`, or the one that was there (null if none).
+   */
+  swapGenerationMarker(expected: string | null, next: string): Promise<string | null>
   /** Throws when the store is unusable (for /readyz). */
   ping(): Promise<void>
   close(): Promise<void>

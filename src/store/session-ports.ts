@@ -42,6 +42,8 @@ export interface FamilyRecord {
   familyId: string
   userId: string
   clientId: string
+  /** The client's registration generation when the family began (clients/client.ts). */
+  clientGeneration: string
   scope: string[]
   authTimeSec: number
   createdAtMs: number

@@ -22,6 +22,8 @@ export interface AccessTokenSpec {
   profile: TokenProfile
   /** The refresh family, for tokens from a password or refresh grant. */
   sid?: string
+  /** What the token is valid under: see {@link AccessTokenClaims.cgen} and {@link AccessTokenClaims.sgen}. */
+  generations: { client: string; store: string }
 }
 
 export interface AccessTokenClaims extends JWTPayload {
@@ -34,6 +36,10 @@ export interface AccessTokenClaims extends JWTPayload {
   client_id: string
   scope: string
   sid?: string
+  /** Private claim: the client's registration generation it was issued under (clients/client.ts). */
+  cgen?: string
+  /** Private claim: the store generation it was issued under (revocation/store-generation.ts). */
+  sgen?: string
 }
 
 /**
@@ -48,7 +54,9 @@ export async function signAccessToken(deps: TokenDeps, spec: AccessTokenSpec): P
   const iat = Math.floor(deps.clock.now() / 1000)
   const exp = iat + spec.ttlSec
   const jti = randomUUID()
-  const claims: Record<string, unknown> = { client_id: spec.clientId, scope: spec.scope.join(' ') }
+  const claims: Record<string, unknown> = {
+    client_id: spec.clientId, scope: spec.scope.join(' '), cgen: spec.generations.client, sgen: spec.generations.store,
+  }
   if (spec.sid !== undefined) claims.sid = spec.sid
   if (spec.profile === 'simplejwt') Object.assign(claims, { token_type: 'access', user_id: spec.sub })
   const token = await new SignJWT(claims)

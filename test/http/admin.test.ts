@@ -17,8 +17,12 @@ for (const backend of backends()) {
     })
     const readerToken = async () => (await postToken(app, { grant_type: 'client_credentials' }, basic('reader', SECRET))).json().access_token as string
 
-    const sign = (claims: Record<string, unknown>, alg = 'ES256' as 'ES256' | 'RS256') =>
-      signAccessToken(services, { sub: 'admin', clientId: 'admin', scope: ['admin'], audience: [services.config.issuer], ttlSec: 60, alg, profile: 'rfc9068', ...claims })
+    const sign = async (claims: Record<string, unknown>, alg = 'ES256' as 'ES256' | 'RS256') => {
+      const generations = { client: (await services.clients.repo.find('admin'))!.generation, store: await services.generation.current() }
+      return signAccessToken(services, {
+        sub: 'admin', clientId: 'admin', scope: ['admin'], audience: [services.config.issuer], ttlSec: 60, alg, profile: 'rfc9068', generations, ...claims,
+      })
+    }
 
     const forged = async () => {
       const { privateKey } = await generateKeyPair('ES256')

@@ -53,7 +53,7 @@ for (const backend of backends()) {
       const { services, clock } = await buildTestApp(t, backend)
       await services.clients.repo.create({
         clientId: 'long', secretHash: null, tokenEndpointAuthMethod: 'client_secret_basic', grantTypes: ['client_credentials'],
-        scopes: [], audience: [], signingAlg: null, accessTokenTtlSec: 3600, tokenProfile: 'rfc9068',
+        scopes: [], audience: [], signingAlg: null, accessTokenTtlSec: 3600, tokenProfile: 'rfc9068', generation: 'g1',
         redirectUris: [], postLogoutRedirectUris: [], consent: 'first_party',
       })
       clock.advance(services.config.keyLeadTimeSec * 1000)

@@ -29,5 +29,7 @@ t.test('after 1,000 logins, refreshes, failures and revocations every Redis key 
 
   const { seen, immortal } = await keysWithoutTtl('sigil-test:*')
   t.ok(seen >= 1000, `${seen} test keys scanned`)
-  t.same(immortal, [], 'no key without a TTL: everything expires by itself')
+  // The one exception, by design: each namespace's generation marker, which must live exactly as
+  // long as the rest of the data (issue 11: its absence is how a loss of that data is noticed).
+  t.same(immortal.filter(key => !key.endsWith(':generation')), [], 'no key without a TTL: everything expires by itself')
 })

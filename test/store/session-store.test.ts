@@ -9,7 +9,7 @@ const T0 = Date.now()
 const DAY = 86_400_000
 let n = 0
 const family = (over: Partial<FamilyRecord> = {}): FamilyRecord => ({
-  familyId: `fam${String(++n).padStart(19, '0')}`, userId: 'u1', clientId: 'app', scope: ['openid', 'read'],
+  familyId: `fam${String(++n).padStart(19, '0')}`, userId: 'u1', clientId: 'app', clientGeneration: 'g1', scope: ['openid', 'read'],
   authTimeSec: Math.floor(T0 / 1000), createdAtMs: T0, absoluteExpiresAtMs: T0 + 30 * DAY, ...over,
 })
 const rotation = (f: FamilyRecord, presented: string, next: string, over: Partial<RotateArgs> = {}): RotateArgs => ({

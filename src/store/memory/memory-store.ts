@@ -8,6 +8,8 @@ import { createMemorySessionStore } from './memory-session-store.js'
 export function createMemoryStore(): Store {
   const events = new EventEmitter()
   events.setMaxListeners(0)
+  // Starts empty with each process, as everything else here: a restart is a loss of the store.
+  let marker: string | null = null
   return {
     kind: 'memory',
     ...createMemoryAttemptCounters(),
@@ -15,6 +17,11 @@ export function createMemoryStore(): Store {
     ...createMemoryLoginStore(),
     publish: async (channel, message) => { queueMicrotask(() => events.emit(channel, message)) },
     subscribe: async (channel, handler) => { events.on(channel, handler) },
+    generationMarker: async () => marker,
+    swapGenerationMarker: async (expected, next) => {
+      if (marker === expected) marker = next
+      return marker
+    },
     ping: async () => {},
     close: async () => { events.removeAllListeners() },
   }

@@ -5,43 +5,45 @@ import type { RedisClient } from './connection.js'
 // Logical expiry is checked against the caller's clock; PEXPIRE is the backstop that makes
 // sure nothing outlives it.
 
-const FIELDS = `'user', 'client', 'scope', 'auth', 'created', 'abs'`
+// The record's fields, in the order toRecord reads them; every script reads them first.
+const FIELDS = `'user', 'client', 'scope', 'auth', 'created', 'abs', 'cgen'`
 
-/** KEYS: family. ARGV: user, client, scope, auth, created, abs, head, idle expiry, ttl ms. */
+/** KEYS: family. ARGV: user, client, scope, auth, created, abs, cgen, head, idle expiry, ttl ms. */
 const CREATE = `
 redis.call('HSET', KEYS[1], 'user', ARGV[1], 'client', ARGV[2], 'scope', ARGV[3], 'auth', ARGV[4],
-  'created', ARGV[5], 'abs', ARGV[6], 'head', ARGV[7], 'idle', ARGV[8])
-redis.call('PEXPIRE', KEYS[1], ARGV[9])`
+  'created', ARGV[5], 'abs', ARGV[6], 'cgen', ARGV[7], 'head', ARGV[8], 'idle', ARGV[9])
+redis.call('PEXPIRE', KEYS[1], ARGV[10])`
 
 /** KEYS: family, used hashes, sealed successor. ARGV: see RotateArgs; returns {outcome, ...record}. */
 const ROTATE = `
 local f = redis.call('HMGET', KEYS[1], ${FIELDS}, 'idle', 'head', 'prev', 'rot', 'revoked')
 if not f[1] then return {'invalid'} end
-local now = tonumber(ARGV[4])
-if f[11] == '1' or tonumber(f[6]) <= now or tonumber(f[7]) <= now or f[2] ~= ARGV[3] then return {'invalid'} end
-local rec = {f[1], f[2], f[3], f[4], f[5], f[6]}
-if f[8] == ARGV[1] then
-  local idle = math.min(now + tonumber(ARGV[5]), tonumber(f[6]))
-  redis.call('SADD', KEYS[2], ARGV[1])
-  redis.call('HSET', KEYS[1], 'head', ARGV[2], 'prev', ARGV[1], 'rot', now, 'idle', idle)
-  redis.call('PEXPIRE', KEYS[1], math.max(idle - now, 1))
-  redis.call('PEXPIRE', KEYS[2], math.max(idle - now, 1))
-  if tonumber(ARGV[6]) > 0 and ARGV[7] ~= '' then
-    redis.call('SET', KEYS[3], ARGV[7], 'PX', ARGV[6])
+local rec = {f[1], f[2], f[3], f[4], f[5], f[6], f[7]}
+local client, abs, idle, head, prev, rotatedAt, revoked = f[2], tonumber(f[6]), tonumber(f[8]), f[9], f[10], tonumber(f[11]), f[12]
+local presented, nextHash, now, idleTtl, grace = ARGV[1], ARGV[2], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+if revoked == '1' or abs <= now or idle <= now or client ~= ARGV[3] then return {'invalid'} end
+if head == presented then
+  local nextIdle = math.min(now + idleTtl, abs)
+  redis.call('SADD', KEYS[2], presented)
+  redis.call('HSET', KEYS[1], 'head', nextHash, 'prev', presented, 'rot', now, 'idle', nextIdle)
+  redis.call('PEXPIRE', KEYS[1], math.max(nextIdle - now, 1))
+  redis.call('PEXPIRE', KEYS[2], math.max(nextIdle - now, 1))
+  if grace > 0 and ARGV[7] ~= '' then
+    redis.call('SET', KEYS[3], ARGV[7], 'PX', grace)
   else
     redis.call('DEL', KEYS[3])
   end
   return {'rotated', unpack(rec)}
 end
-if f[9] == ARGV[1] then
-  local since = now - tonumber(f[10])
-  if since <= tonumber(ARGV[6]) then
+if prev == presented then
+  local since = now - rotatedAt
+  if since <= grace then
     local sealed = redis.call('GET', KEYS[3])
     if sealed then return {'grace', sealed, unpack(rec)} end
   end
   if since <= tonumber(ARGV[9]) then return {'race'} end
 end
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+if redis.call('SISMEMBER', KEYS[2], presented) == 1 then
   redis.call('HSET', KEYS[1], 'revoked', '1')
   redis.call('PEXPIRE', KEYS[1], ARGV[8])
   redis.call('PEXPIRE', KEYS[2], ARGV[8])
@@ -53,11 +55,12 @@ return {'invalid'}`
 /** KEYS: family, used hashes. ARGV: token hash, now. The live family's record, or nothing. */
 const FIND = `
 local f = redis.call('HMGET', KEYS[1], ${FIELDS}, 'idle', 'head', 'revoked')
+local abs, idle, head, revoked = tonumber(f[6]), tonumber(f[8]), f[9], f[10]
 local now = tonumber(ARGV[2])
-if not f[1] or f[9] == '1' or tonumber(f[6]) <= now or tonumber(f[7]) <= now then return {} end
-local current = f[8] == ARGV[1]
+if not f[1] or revoked == '1' or abs <= now or idle <= now then return {} end
+local current = head == ARGV[1]
 if not current and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return {} end
-return {current and '1' or '0', f[1], f[2], f[3], f[4], f[5], f[6]}`
+return {current and '1' or '0', f[1], f[2], f[3], f[4], f[5], f[6], f[7]}`
 
 /** KEYS: family, used hashes, sealed successor. ARGV: retain ms. */
 const REVOKE = `
@@ -82,9 +85,10 @@ interface Scripted {
   sigilUserIndex(key: string, familyId: string, ttlMs: number): Promise<void>
 }
 
-const toRecord = (familyId: string, f: string[]): FamilyRecord => ({
+// A family stored before generations existed has no cgen: '' matches no client, so it is dead.
+const toRecord = (familyId: string, f: Array<string | null>): FamilyRecord => ({
   familyId, userId: f[0]!, clientId: f[1]!, scope: f[2] ? f[2].split(' ') : [],
-  authTimeSec: Number(f[3]), createdAtMs: Number(f[4]), absoluteExpiresAtMs: Number(f[5]),
+  authTimeSec: Number(f[3]), createdAtMs: Number(f[4]), absoluteExpiresAtMs: Number(f[5]), clientGeneration: f[6] ?? '',
 })
 
 /** {@link SessionStore} in Redis: every mutation one Lua script on one slot. */
@@ -105,7 +109,7 @@ export function createRedisSessionStore(redis: RedisClient, prefix: string): Ses
     createFamily: async (f, headHash, nowMs, idleTtlMs) => {
       const idle = Math.min(nowMs + idleTtlMs, f.absoluteExpiresAtMs)
       await r.sigilFamilyCreate(fam(f.familyId), f.userId, f.clientId, f.scope.join(' '), f.authTimeSec, f.createdAtMs,
-        f.absoluteExpiresAtMs, headHash, idle, Math.max(idle - nowMs, 1))
+        f.absoluteExpiresAtMs, f.clientGeneration, headHash, idle, Math.max(idle - nowMs, 1))
       await r.sigilUserIndex(userIndex(f.userId), f.familyId, Math.max(f.absoluteExpiresAtMs - nowMs, 1))
     },
     rotateRefreshToken: async a => {

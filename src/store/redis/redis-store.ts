@@ -17,6 +17,15 @@ export function redisConnectionOf(store: Store): { client: RedisClient; prefix: 
   return connections.get(store)
 }
 
+/** KEYS: marker. ARGV: expected ('' for none), next. Returns the marker held afterwards. */
+const SWAP_MARKER = `
+local held = redis.call('GET', KEYS[1])
+if (held == false and ARGV[1] == '') or held == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return ARGV[2]
+end
+return held`
+
 /**
  * Redis-backed store shared by every instance. `prefix` namespaces keys and channels
  * (hash-tagged where a multi-key script needs one slot).
@@ -33,6 +42,10 @@ export function createRedisStore(opts: { url: string; prefix?: string }): Store 
   // ioredis reports connection errors as events; without a listener they crash the process.
   redis.on('error', () => {})
   subscriber.on('error', () => {})
+  redis.defineCommand('sigilSwapMarker', { numberOfKeys: 1, lua: SWAP_MARKER })
+  const swapMarker = (redis as unknown as { sigilSwapMarker(key: string, expected: string, next: string): Promise<string | null> }).sigilSwapMarker
+  // No expiry: the marker lives exactly as long as the rest of the store's data does.
+  const markerKey = `${prefix}generation`
   const store: Store = {
     kind: 'redis',
     ...createRedisAttemptCounters(redis, prefix),
@@ -45,6 +58,8 @@ export function createRedisStore(opts: { url: string; prefix?: string }): Store 
       if (list.length === 0) await subscriber.subscribe(full)
       handlers.set(full, [...list, handler])
     },
+    generationMarker: () => redis.get(markerKey),
+    swapGenerationMarker: (expected, next) => swapMarker.call(redis, markerKey, expected ?? '', next),
     ping: async () => { await redis.ping() },
     close: async () => { await Promise.allSettled([redis.quit(), subscriber.quit()]) },
   }

@@ -1,0 +1,38 @@
+import type { PrismaClient } from '../generated/prisma/client.js'
+
+/** How many retired generations are remembered (enough to know any stale replica's marker). */
+const RETIRED_KEPT = 64
+
+/** The durable record of the store's generation (one row). */
+export interface StoreGenerationRepo {
+  /** The current generation and the last ones retired; null before the first start. */
+  read(): Promise<{ current: string; retired: string[] } | null>
+  /**
+   * Atomic compare-and-set: makes `next` current only if `expected` still is (null: none
+   * recorded yet), retiring `expected`. Returns whether it did; false means another instance
+   * changed it first.
+   */
+  replace(expected: string | null, next: string, atMs: number): Promise<boolean>
+}
+
+export function createStoreGenerationRepo(prisma: PrismaClient): StoreGenerationRepo {
+  return {
+    read: async () => {
+      const row = await prisma.storeGeneration.findUnique({ where: { id: 1 } })
+      return row ? { current: row.current, retired: row.retired } : null
+    },
+    replace: async (expected, next, atMs) => {
+      const at = new Date(atMs)
+      if (expected === null) {
+        return (await prisma.$executeRaw`
+          INSERT INTO store_generation (id, current, changed_at) VALUES (1, ${next}, ${at}) ON CONFLICT (id) DO NOTHING`) === 1
+      }
+      // One statement, so two instances replacing the same generation cannot both succeed.
+      return (await prisma.$executeRaw`
+        UPDATE store_generation
+        SET current = ${next}, changed_at = ${at},
+            retired = (array_append(retired, current))[greatest(1, cardinality(retired) + 2 - ${RETIRED_KEPT}::int):]
+        WHERE id = 1 AND current = ${expected}`) === 1
+    },
+  }
+}
