@@ -19,6 +19,13 @@ export class InvalidRequest extends OAuthError {
   constructor(description: string, detail?: string) { super('invalid_request', 400, description, detail) }
 }
 
+/**
+ * Input no legitimate client sends (NUL or other control characters, undecodable text, an
+ * identifier outside its registered alphabet) where credentials are read: `invalid_request`,
+ * and counted like a failed authentication (RATE_LIMIT_IP_FAILURES).
+ */
+export class MalformedInput extends InvalidRequest {}
+
 export class InvalidClient extends OAuthError {
   /** @param usedBasic the client tried HTTP Basic, so RFC 6749 §5.2 wants a WWW-Authenticate: Basic challenge. */
   constructor(detail: string, readonly usedBasic = false) {
