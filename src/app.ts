@@ -46,7 +46,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   // Root-level hooks (headers, CORS, load shedding, metrics) first, so they reach every route.
   await registerProtection(app, s)
   await installMetrics(app, s)
-  rejectNulCharacters(app)
+  rejectNulCharacters(app, s)
   await app.register(healthRoutes(s))
   await app.register(discoveryRoutes(s))
   await app.register(jwksRoutes(s))

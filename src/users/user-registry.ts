@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { UserRepo } from '../db/user-repo.js'
 import { Conflict, InvalidRequest, NotFound } from '../errors.js'
 import type { PasswordHasher } from './password.js'
-import { describeUser, normalizeUsername, userInput } from './user.js'
+import { describeUser, isUserId, normalizeUsername, userInput, type User } from './user.js'
 
 export interface UserDeps {
   repo: UserRepo
@@ -37,5 +37,12 @@ export async function createUser(deps: UserDeps, payload: unknown): Promise<User
 
 /** Deletes a user; their tokens stop working at /userinfo at once. {@link NotFound} for an unknown id. */
 export async function deleteUser(deps: Pick<UserDeps, 'repo'>, id: string): Promise<void> {
-  if (!(await deps.repo.remove(id))) throw new NotFound(`no user ${id}`)
+  if (!isUserId(id) || !(await deps.repo.remove(id))) throw new NotFound(`no user ${id}`)
+}
+
+/** The user with this id; {@link NotFound} for an unknown one (one that cannot be an id is not looked up). */
+export async function getUser(deps: Pick<UserDeps, 'repo'>, id: string): Promise<User> {
+  const user = isUserId(id) ? await deps.repo.find(id) : null
+  if (!user) throw new NotFound(`no user ${id}`)
+  return user
 }

@@ -34,6 +34,12 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'preferred_username', 'email',
 ])
 
+/** User ids are UUIDs (randomUUID at registration). */
+const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** True when `id` could be a user id; anything else is not looked up. Pure; never throws. */
+export const isUserId = (id: string) => USER_ID.test(id)
+
 /** Counts code points, so a password of emoji is measured as typed. */
 const chars = (s: string) => [...s].length
 

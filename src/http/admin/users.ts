@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Services } from '../../services.js'
-import { NotFound } from '../../errors.js'
 import { endUserSessions } from '../../refresh/refresh-family.js'
-import { createUser, deleteUser } from '../../users/user-registry.js'
+import { createUser, deleteUser, getUser } from '../../users/user-registry.js'
 
 export const adminUserRoutes = (s: Services): FastifyPluginAsync => async app => {
   app.post('/admin/users', async (req, reply) => reply.status(201).send(await createUser(s.users, req.body)))
@@ -14,7 +13,7 @@ export const adminUserRoutes = (s: Services): FastifyPluginAsync => async app =>
   })
   // Logout everywhere: every family ends, and the user's outstanding access tokens turn inactive.
   app.post<{ Params: { id: string } }>('/admin/users/:id/revoke-tokens', async req => {
-    if (!(await s.users.repo.find(req.params.id))) throw new NotFound(`no user ${req.params.id}`)
+    await getUser(s.users, req.params.id)
     return { revoked_families: await endUserSessions(s.sessions, req.params.id) }
   })
 }
