@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { adminRoutes } from './http/admin/index.js'
 import { discoveryRoutes } from './http/discovery.js'
 import { parseForm } from './http/form-body.js'
-import { installErrorHandler } from './http/error-handler.js'
+import { answerClientError, installErrorHandler } from './http/error-handler.js'
 import { healthRoutes } from './http/health.js'
 import { jwksRoutes } from './http/jwks.js'
 import { rejectNulCharacters } from './http/input-guard.js'
@@ -28,6 +28,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID()
     },
+    clientErrorHandler: answerClientError,
     // A URL that cannot be decoded (bad percent escape) never reaches a route: same error shape.
     frameworkErrors: (_err, _req, reply) => {
       void (reply as unknown as FastifyReply).status(400).send({ error: 'invalid_request', error_description: 'malformed URL' })

@@ -31,17 +31,16 @@ export async function authenticateClient(deps: ClientAuthDeps, creds: ClientCred
   }
   const clientId = basic?.clientId ?? creds.clientId
   const secret = basic?.secret ?? creds.clientSecret
-  const usedBasic = basic !== undefined
-  if (clientId === undefined || clientId === '') throw new InvalidClient('no client identification', usedBasic)
-  if (!isClientIdShaped(clientId)) throw new InvalidClient('malformed client_id', usedBasic)
+  if (clientId === undefined || clientId === '') throw new InvalidClient('no client identification')
+  if (!isClientIdShaped(clientId)) throw new InvalidClient('malformed client_id')
   const client = await deps.findClient(clientId)
   if (secret === undefined) {
     if (client && isPublicClient(client)) return client
-    throw new InvalidClient(client ? 'confidential client sent no secret' : 'unknown client', usedBasic)
+    throw new InvalidClient(client ? 'confidential client sent no secret' : 'unknown client')
   }
   // Hash even for unknown or public clients, so timing tells nothing about which ids exist.
   const ok = verifyClientSecret(deps.secretKey, secret, client?.secretHash ?? null)
-  if (!client || !ok) throw new InvalidClient(client ? 'wrong client secret' : 'unknown client', usedBasic)
+  if (!client || !ok) throw new InvalidClient(client ? 'wrong client secret' : 'unknown client')
   return client
 }
 
@@ -52,17 +51,17 @@ function parseBasic(header: string | undefined): { clientId: string; secret: str
   if (header === undefined) return undefined
   const match = /^Basic +([A-Za-z0-9+/=._~-]+) *$/i.exec(header)
   if (!match) {
-    if (/^Basic\b/i.test(header)) throw new InvalidClient('malformed Basic credentials', true)
+    if (/^Basic\b/i.test(header)) throw new InvalidClient('malformed Basic credentials')
     throw new InvalidClient('the token endpoint accepts only Basic authentication in the Authorization header')
   }
   try {
     // Invalid UTF-8 throws (raw bytes here, percent escapes in formDecode) instead of turning into U+FFFD.
     const decoded = STRICT_UTF8.decode(Buffer.from(match[1]!, 'base64'))
     const colon = decoded.indexOf(':')
-    if (colon < 0) throw new InvalidClient('malformed Basic credentials', true)
+    if (colon < 0) throw new InvalidClient('malformed Basic credentials')
     return { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) }
   } catch {
-    throw new InvalidClient('malformed Basic credentials', true)
+    throw new InvalidClient('malformed Basic credentials')
   }
 }
 
