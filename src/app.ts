@@ -7,6 +7,7 @@ import { parseForm } from './http/form-body.js'
 import { answerClientError, installErrorHandler } from './http/error-handler.js'
 import { healthRoutes } from './http/health.js'
 import { jwksRoutes } from './http/jwks.js'
+import { registerJsonParser } from './http/json-body.js'
 import { rejectNulCharacters } from './http/input-guard.js'
 import { installMetrics } from './http/metrics.js'
 import { registerProtection } from './http/protection.js'
@@ -38,11 +39,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   // Only form and JSON bodies: text/plain (a Fastify default) would reach routes as a string.
   app.removeContentTypeParser('text/plain')
   // An empty JSON body (curl -X POST -H 'content-type: application/json' …/revoke) means "no parameters".
-  const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '') return done(null, undefined)
-    parseJson(req, body as string, done)
-  })
+  registerJsonParser(app)
   await app.register(formbody, { parser: parseForm })
   // Root-level hooks (headers, CORS, load shedding, metrics) first, so they reach every route.
   await registerProtection(app, s)
