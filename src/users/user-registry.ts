@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import type { UserRepo } from '../db/user-repo.js'
 import { Conflict, InvalidRequest, NotFound } from '../errors.js'
 import type { PasswordHasher } from './password.js'
-import { describeUser, isUserId, normalizeUsername, userInput, type User } from './user.js'
+import { describeUser, isUserId, userInput, type User } from './user.js'
+import { normalizeUsername } from './username.js'
 
 export interface UserDeps {
   repo: UserRepo
@@ -14,7 +15,7 @@ export type UserDescription = ReturnType<typeof describeUser>
 /**
  * Registers a user from an admin payload, validated here before anything is hashed
  * ({@link InvalidRequest} names the bad field). {@link Conflict} when the username, compared
- * case-insensitively after NFC, is taken. Returns `{id, username}`.
+ * in its RFC 8265 UsernameCaseMapped form (width, case and NFC folded), is taken. Returns `{id, username}`.
  */
 export async function createUser(deps: UserDeps, payload: unknown): Promise<UserDescription> {
   const parsed = userInput.safeParse(payload)
@@ -26,7 +27,8 @@ export async function createUser(deps: UserDeps, payload: unknown): Promise<User
   const user = {
     id: randomUUID(),
     username: input.username,
-    usernameNormalized: normalizeUsername(input.username),
+    // userInput admitted only usernames the profile accepts.
+    usernameNormalized: normalizeUsername(input.username)!,
     email: input.email ?? null,
     claims: input.claims ?? {},
     passwordHash: await deps.passwords.hash(input.password),
