@@ -4,10 +4,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { adminRoutes } from './http/admin/index.js'
 import { discoveryRoutes } from './http/discovery.js'
 import { parseForm } from './http/form-body.js'
-import { installErrorHandler } from './http/error-handler.js'
+import { answerClientError, installErrorHandler } from './http/error-handler.js'
 import { healthRoutes } from './http/health.js'
 import { hostedRoutes } from './http/hosted/index.js'
 import { jwksRoutes } from './http/jwks.js'
+import { registerJsonParser } from './http/json-body.js'
 import { rejectNulCharacters } from './http/input-guard.js'
 import { installMetrics } from './http/metrics.js'
 import { registerProtection } from './http/protection.js'
@@ -29,6 +30,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID()
     },
+    clientErrorHandler: answerClientError,
     // A URL that cannot be decoded (bad percent escape) never reaches a route: same error shape.
     frameworkErrors: (_err, _req, reply) => {
       void (reply as unknown as FastifyReply).status(400).send({ error: 'invalid_request', error_description: 'malformed URL' })
@@ -38,16 +40,12 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   // Only form and JSON bodies: text/plain (a Fastify default) would reach routes as a string.
   app.removeContentTypeParser('text/plain')
   // An empty JSON body (curl -X POST -H 'content-type: application/json' …/revoke) means "no parameters".
-  const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '') return done(null, undefined)
-    parseJson(req, body as string, done)
-  })
+  registerJsonParser(app)
   await app.register(formbody, { parser: parseForm })
   // Root-level hooks (headers, CORS, load shedding, metrics) first, so they reach every route.
   await registerProtection(app, s)
   await installMetrics(app, s)
-  rejectNulCharacters(app)
+  rejectNulCharacters(app, s)
   await app.register(healthRoutes(s))
   await app.register(discoveryRoutes(s))
   await app.register(jwksRoutes(s))

@@ -19,9 +19,19 @@ export class InvalidRequest extends OAuthError {
   constructor(description: string, detail?: string) { super('invalid_request', 400, description, detail) }
 }
 
+/**
+ * Input no legitimate client sends (NUL or other control characters, undecodable text, an
+ * identifier outside its registered alphabet) where credentials are read: `invalid_request`,
+ * and counted like a failed authentication (RATE_LIMIT_IP_FAILURES).
+ */
+export class MalformedInput extends InvalidRequest {}
+
+/**
+ * RFC 6749 §5.2: always 401 with a `WWW-Authenticate: Basic` challenge, whichever method the
+ * client tried (RFC 9110 §15.5.2: every 401 carries a challenge; Basic is the one to use).
+ */
 export class InvalidClient extends OAuthError {
-  /** @param usedBasic the client tried HTTP Basic, so RFC 6749 §5.2 wants a WWW-Authenticate: Basic challenge. */
-  constructor(detail: string, readonly usedBasic = false) {
+  constructor(detail: string) {
     super('invalid_client', 401, 'client authentication failed', detail)
   }
 }
@@ -52,6 +62,14 @@ export class InvalidToken extends OAuthError {
   constructor(detail: string) { super('invalid_token', 401, 'the access token is invalid, expired or revoked', detail) }
 }
 
+/**
+ * RFC 6750 §3.1: the request carried no bearer token at all (no Authorization header, or
+ * another scheme). 401 whose challenge names no error, as the RFC asks for this case.
+ */
+export class MissingToken extends OAuthError {
+  constructor() { super('invalid_token', 401, 'an access token is required') }
+}
+
 /** RFC 6750 §3.1: valid token without the scope the resource needs. */
 export class InsufficientScope extends OAuthError {
   constructor(readonly scope: string) { super('insufficient_scope', 403, `the access token lacks scope ${scope}`) }
@@ -59,6 +77,16 @@ export class InsufficientScope extends OAuthError {
 
 export class NotFound extends OAuthError {
   constructor(description: string) { super('not_found', 404, description) }
+}
+
+/** RFC 9110 §15.5.6: the path exists but not with this method; `allow` becomes the Allow header. */
+export class MethodNotAllowed extends OAuthError {
+  constructor(readonly allow: readonly string[]) { super('method_not_allowed', 405, `allowed methods: ${allow.join(', ')}`) }
+}
+
+/** The HTTP parser refused the request before any route saw it (400, 408, 431). */
+export class UnreadableRequest extends OAuthError {
+  constructor(statusCode: 400 | 408 | 431, description: string) { super('invalid_request', statusCode, description) }
 }
 
 export class Conflict extends OAuthError {

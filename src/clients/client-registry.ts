@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
 import type { ClientRepo, NewClient } from '../db/client-repo.js'
 import { Conflict, InvalidRequest, NotFound } from '../errors.js'
-import { clientInput, clientUpdate, describeClient, isPublicClient, type Client } from './client.js'
+import { clientInput, clientUpdate, describeClient, isClientIdShaped, isPublicClient, type Client } from './client.js'
 import type { ClientCache } from './client-cache.js'
 import { generateClientSecret, hashClientSecret } from './client-secret.js'
 
@@ -91,9 +91,9 @@ export async function listClients(deps: Pick<ClientDeps, 'repo'>): Promise<Clien
   return (await deps.repo.list()).map(describeClient)
 }
 
-/** {@link NotFound} for an unknown id. */
+/** {@link NotFound} for an unknown id (one that cannot be a client_id is not looked up). */
 export async function getClient(deps: Pick<ClientDeps, 'repo'>, clientId: string): Promise<ClientDescription> {
-  const client = await deps.repo.find(clientId)
+  const client = isClientIdShaped(clientId) ? await deps.repo.find(clientId) : null
   if (!client) throw new NotFound(`no client ${clientId}`)
   return describeClient(client)
 }
@@ -104,7 +104,7 @@ export async function getClient(deps: Pick<ClientDeps, 'repo'>, clientId: string
  * are checked against the client wherever Sigil accepts them. {@link NotFound} for an unknown id.
  */
 export async function deleteClient(deps: ClientDeps, clientId: string): Promise<void> {
-  if (!(await deps.repo.remove(clientId))) throw new NotFound(`no client ${clientId}`)
+  if (!isClientIdShaped(clientId) || !(await deps.repo.remove(clientId))) throw new NotFound(`no client ${clientId}`)
   await changed(deps, clientId)
 }
 

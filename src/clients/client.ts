@@ -46,6 +46,18 @@ export const isPublicClient = (c: Pick<Client, 'tokenEndpointAuthMethod'>) => c.
 /** RFC 6749 §3.3 scope-token: NQCHAR = %x21 / %x23-5B / %x5D-7E. */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
 
+/** The client_ids POST /admin/clients and `sigil clients create` register (RFC 3986 unreserved). */
+const REGISTERED_CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/
+
+/** SIGIL_ADMIN_CLIENT_ID may be any visible ASCII (src/config.ts). */
+const BOOTSTRAP_CLIENT_ID = /^[\x21-\x7e]{1,200}$/
+
+/**
+ * True when `clientId` could name a client Sigil holds (registered or bootstrap admin). Checked
+ * before any lookup: nothing else reaches the database. Pure; never throws.
+ */
+export const isClientIdShaped = (clientId: string) => REGISTERED_CLIENT_ID.test(clientId) || BOOTSTRAP_CLIENT_ID.test(clientId)
+
 const redirectUri = z.string().superRefine((uri, ctx) => {
   const problem = redirectUriProblem(uri)
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
@@ -54,7 +66,7 @@ const redirectUris = z.array(redirectUri).max(50).default([])
 
 /** The registration payload of POST /admin/clients and `sigil clients create`. */
 export const clientInput = z.object({
-  client_id: z.string().regex(/^[A-Za-z0-9._~-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ ~ -').optional(),
+  client_id: z.string().regex(REGISTERED_CLIENT_ID, 'must be 1-128 characters of A-Z a-z 0-9 . _ ~ -').optional(),
   client_secret: z.string().min(32, 'must be at least 32 characters').max(512).optional(),
   token_endpoint_auth_method: z.enum(AUTH_METHODS),
   grant_types: z.array(z.enum(GRANT_TYPES)).min(1),

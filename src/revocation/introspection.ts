@@ -3,7 +3,8 @@ import { familyIdOf, hashRefreshToken, isFamilyOfCurrentClient } from '../refres
 import { verifyAccessToken, type AccessTokenClaims } from '../tokens/access-token.js'
 import type { RevocationDeps } from './token-revocation.js'
 
-export type Introspection = { active: false } | ({ active: true; token_type: 'Bearer' | 'refresh_token' } & Record<string, unknown>)
+/** RFC 7662 §2.2: `token_type` names an access-token type, so a refresh token's answer has none. */
+export type Introspection = { active: false } | ({ active: true; token_type?: 'Bearer' } & Record<string, unknown>)
 
 const INACTIVE: Introspection = Object.freeze({ active: false })
 
@@ -77,7 +78,6 @@ async function introspectRefreshToken(deps: RevocationDeps, familyId: string, to
   const f = found.family
   return {
     active: true,
-    token_type: 'refresh_token',
     scope: f.scope.join(' '),
     client_id: f.clientId,
     sub: f.userId,

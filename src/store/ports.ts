@@ -49,12 +49,18 @@ export const CHANNELS = {
  */
 export interface AttemptCounters {
   /**
-   * Atomic: counts one failure of `key` in the fixed window of `windowSec` that holds `nowMs`
-   * and returns that window's count, this failure included.
+   * Atomic gate of a failure limit: in the fixed window of `windowSec` that holds `nowMs`, takes
+   * one attempt slot of `key` unless its failures plus its attempts still in flight already
+   * reach `limit`. Checking and taking are one step, so a burst of parallel attempts gets at
+   * most `limit` slots. A refusal changes nothing and says how many of the slots are failures
+   * (the rest are in flight and end soon). Every taken slot must be ended by {@link endAttempt}.
    */
-  recordFailure(key: string, nowMs: number, windowSec: number): Promise<number>
-  /** The failures of `key` in the window of `windowSec` that holds `nowMs`; 0 when none. Changes nothing. */
-  failureCount(key: string, nowMs: number, windowSec: number): Promise<number>
+  takeAttemptSlot(key: string, nowMs: number, windowSec: number, limit: number): Promise<SlotVerdict>
+  /**
+   * Atomic: ends a slot taken by {@link takeAttemptSlot} with the same `nowMs`; a failed
+   * attempt keeps its slot as a failure for the rest of the window, any other gives it back.
+   */
+  endAttempt(key: string, nowMs: number, windowSec: number, failed: boolean): Promise<void>
   /**
    * Atomic back-off gate. After n attempts of `key`, the next is allowed when n is below
    * `policy.freeAttempts` or when min(baseDelayMs × 2^(n − freeAttempts), maxDelayMs) has
@@ -74,5 +80,7 @@ export interface BackoffPolicy {
   /** A record with no attempt for this long is forgotten. */
   forgetAfterSec: number
 }
+
+export type SlotVerdict = { allowed: true } | { allowed: false; failures: number }
 
 export type AttemptVerdict = { allowed: true } | { allowed: false; retryAfterMs: number }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
-import { InvalidClient, InvalidGrant, TooManyRequests } from '../errors.js'
+import { InvalidClient, InvalidGrant, MalformedInput, TooManyRequests } from '../errors.js'
 import type { AttemptCounters, BackoffPolicy } from '../store/ports.js'
 import { networkOf } from './client-network.js'
 
@@ -24,28 +24,36 @@ const userBackoff = (freeAttempts: number): BackoffPolicy => ({
 
 /**
  * RATE_LIMIT_IP_FAILURES: runs one token-endpoint `attempt` from a client IP (an IPv6 client
- * is counted by its /64). Once that network has had the limit of failures this minute, refuses
- * with {@link TooManyRequests} (Retry-After: the rest of the minute) before running anything.
- * A failure is an {@link InvalidClient} or {@link InvalidGrant} thrown by `attempt`: a failed
- * client authentication or login. A limit of 0 turns this off. The store failing is an error
- * (the Redis adapter's 503), never a pass: brute-force limits fail closed.
+ * is counted by its /64). Before `attempt` runs, one atomic store step takes an attempt slot of
+ * that network for this minute, refused with {@link TooManyRequests} once its failures plus its
+ * attempts still in flight reach the limit: a burst of any size runs at most the limit of
+ * attempts (and so of secret checks and argon2 hashes) that can fail. A failure is an
+ * {@link InvalidClient}, {@link InvalidGrant} or {@link MalformedInput} thrown by `attempt` (a
+ * failed client authentication or login, or input no client sends): it keeps its slot for the
+ * rest of the minute; anything else gives the slot back. A limit of 0 turns this off. The store
+ * failing is an error (the Redis adapter's 503), never a pass: brute-force limits fail closed.
  */
 export async function limitIpFailures<T>(deps: AttemptLimitDeps, ip: string, attempt: () => Promise<T>): Promise<T> {
   const limit = deps.config.rateLimitIpFailures
   if (limit === 0) return attempt()
   const key = `ip:${networkOf(ip)}`
-  const nowMs = deps.clock.now()
-  if (await deps.store.failureCount(key, nowMs, IP_WINDOW_SEC) >= limit) {
+  const takenAtMs = deps.clock.now()
+  const verdict = await deps.store.takeAttemptSlot(key, takenAtMs, IP_WINDOW_SEC, limit)
+  if (!verdict.allowed) {
     const windowMs = IP_WINDOW_SEC * 1000
-    throw new TooManyRequests(Math.ceil((windowMs - (nowMs % windowMs)) / 1000), `${limit} failures from ${key} this minute`)
+    // Slots held only by attempts in flight free up within moments; failures only when the minute ends.
+    const retryAfterSec = verdict.failures >= limit ? Math.ceil((windowMs - (takenAtMs % windowMs)) / 1000) : 1
+    throw new TooManyRequests(retryAfterSec, `${limit} failures or attempts in flight from ${key} this minute`)
   }
+  let failed = false
   try {
     return await attempt()
   } catch (err) {
-    if (err instanceof InvalidClient || err instanceof InvalidGrant) {
-      await deps.store.recordFailure(key, deps.clock.now(), IP_WINDOW_SEC)
-    }
+    failed = err instanceof InvalidClient || err instanceof InvalidGrant || err instanceof MalformedInput
     throw err
+  } finally {
+    // A slot that cannot be ended stays taken until the window ends: the limit errs towards refusing.
+    await deps.store.endAttempt(key, takenAtMs, IP_WINDOW_SEC, failed).catch(() => {})
   }
 }
 

@@ -2,14 +2,17 @@ import { InvalidGrant } from '../errors.js'
 import type { Logger } from '../log.js'
 import { admitLoginAttempt, forgetLoginAttempts, type AttemptLimitDeps } from '../throttle/attempt-limits.js'
 import type { UserDeps } from './user-registry.js'
-import { normalizeUsername, type User } from './user.js'
+import type { User } from './user.js'
+import { normalizeUsername } from './username.js'
 
 export interface LoginDeps extends AttemptLimitDeps {
   users: UserDeps
 }
 
 /**
- * Checks a username and password (RFC 6749 §4.3.2) and returns the user. An unknown user, a
+ * Checks a username and password (RFC 6749 §4.3.2) and returns the user; the username is
+ * matched in its RFC 8265 UsernameCaseMapped form, and one the profile refuses is an
+ * {@link InvalidGrant} at once. An unknown user, a
  * wrong password and a disabled user are one {@link InvalidGrant} after the same work (one
  * argon2 verification, against a dummy hash when there is no user), so neither the answer nor
  * its timing tells who exists; only the log says which. Throws TooManyRequests while the
@@ -21,6 +24,11 @@ export async function authenticateUser(
   deps: LoginDeps, credentials: { username: string; password: string }, audit: Logger,
 ): Promise<User> {
   const normalized = normalizeUsername(credentials.username)
+  if (normalized === null) {
+    // No user can have it: refused unlooked-up and unhashed (nothing to hide: the profile is public).
+    audit.info({ event: 'login', outcome: 'failure', reason: 'malformed username' }, 'login failed')
+    throw new InvalidGrant('malformed username')
+  }
   try {
     await admitLoginAttempt(deps, normalized)
   } catch (err) {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import type { UserRepo } from '../db/user-repo.js'
 import { Conflict, InvalidRequest, NotFound } from '../errors.js'
 import type { PasswordHasher } from './password.js'
-import { describeUser, normalizeUsername, userInput } from './user.js'
+import { describeUser, isUserId, userInput, type User } from './user.js'
+import { normalizeUsername } from './username.js'
 
 export interface UserDeps {
   repo: UserRepo
@@ -14,7 +15,7 @@ export type UserDescription = ReturnType<typeof describeUser>
 /**
  * Registers a user from an admin payload, validated here before anything is hashed
  * ({@link InvalidRequest} names the bad field). {@link Conflict} when the username, compared
- * case-insensitively after NFC, is taken. Returns `{id, username}`.
+ * in its RFC 8265 UsernameCaseMapped form (width, case and NFC folded), is taken. Returns `{id, username}`.
  */
 export async function createUser(deps: UserDeps, payload: unknown): Promise<UserDescription> {
   const parsed = userInput.safeParse(payload)
@@ -26,7 +27,8 @@ export async function createUser(deps: UserDeps, payload: unknown): Promise<User
   const user = {
     id: randomUUID(),
     username: input.username,
-    usernameNormalized: normalizeUsername(input.username),
+    // userInput admitted only usernames the profile accepts.
+    usernameNormalized: normalizeUsername(input.username)!,
     email: input.email ?? null,
     claims: input.claims ?? {},
     passwordHash: await deps.passwords.hash(input.password),
@@ -37,5 +39,12 @@ export async function createUser(deps: UserDeps, payload: unknown): Promise<User
 
 /** Deletes a user; their tokens stop working at /userinfo at once. {@link NotFound} for an unknown id. */
 export async function deleteUser(deps: Pick<UserDeps, 'repo'>, id: string): Promise<void> {
-  if (!(await deps.repo.remove(id))) throw new NotFound(`no user ${id}`)
+  if (!isUserId(id) || !(await deps.repo.remove(id))) throw new NotFound(`no user ${id}`)
+}
+
+/** The user with this id; {@link NotFound} for an unknown one (one that cannot be an id is not looked up). */
+export async function getUser(deps: Pick<UserDeps, 'repo'>, id: string): Promise<User> {
+  const user = isUserId(id) ? await deps.repo.find(id) : null
+  if (!user) throw new NotFound(`no user ${id}`)
+  return user
 }

@@ -1,11 +1,12 @@
 import { z } from 'zod'
+import { normalizeUsername } from './username.js'
 
 /** A user as the domain sees it. */
 export interface User {
   id: string
   /** As registered (NFC); shown as `preferred_username`. */
   username: string
-  /** {@link normalizeUsername} of `username`: the unique form logins are matched in. */
+  /** normalizeUsername (RFC 8265 UsernameCaseMapped) of `username`: the unique form logins are matched in. */
   usernameNormalized: string
   email: string | null
   claims: UserClaims
@@ -34,16 +35,14 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'preferred_username', 'email',
 ])
 
+/** User ids are UUIDs (randomUUID at registration). */
+const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** True when `id` could be a user id; anything else is not looked up. Pure; never throws. */
+export const isUserId = (id: string) => USER_ID.test(id)
+
 /** Counts code points, so a password of emoji is measured as typed. */
 const chars = (s: string) => [...s].length
-
-/**
- * The form usernames are compared in: Unicode NFC, then lower case, so "Ä" typed precomposed
- * or decomposed, and "ALICE" and "alice", are one user. Pure; never throws.
- */
-export function normalizeUsername(username: string): string {
-  return username.normalize('NFC').toLowerCase()
-}
 
 /**
  * RFC 8265 OpaqueString: passwords are compared in NFC, so the same password typed on systems
@@ -62,10 +61,8 @@ export function isOversizedPassword(password: string): boolean {
 const username = z.string()
   .transform(s => s.normalize('NFC'))
   .refine(s => chars(s) >= 1 && chars(s) <= USERNAME_MAX_CHARS, `must be 1-${USERNAME_MAX_CHARS} characters`)
-  .refine(s => s.trim() === s, 'must not begin or end with white space')
-  .refine(s => !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(s), 'must not contain control or format characters')
-  // \p{Cs} matches a lone surrogate: not well-formed Unicode.
-  .refine(s => !/\p{Cs}/u.test(s), 'must be well-formed Unicode')
+  .refine(s => normalizeUsername(s) !== null,
+    'must be letters, digits and printable ASCII, in words separated by single spaces (RFC 8265 UsernameCaseMapped)')
 
 const password = z.string()
   .max(2 * PASSWORD_MAX_CHARS, `must be at most ${PASSWORD_MAX_CHARS} characters`)

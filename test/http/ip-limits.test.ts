@@ -53,6 +53,41 @@ for (const backend of backends()) {
       })
     })
 
+    t.test('issue 11: RATE_LIMIT_IP_FAILURES=5 holds against a concurrent burst of 200', async t => {
+      // The per-username gate is off, so only the IP gate stands between the burst and argon2.
+      const { app, services } = await buildTestApp(t, backend, { config: { rateLimitIpFailures: 5, rateLimitUserFailures: 0 } })
+      await registerLoginClients(app)
+      await createUser(app, { username: 'alice', password: PASSWORD })
+      const real = services.users.passwords
+      let verified = 0
+      services.users.passwords = { ...real, verify: (stored, password) => { verified++; return real.verify(stored, password) } }
+      const burst = async (send: (i: number) => Promise<{ statusCode: number }>) => {
+        const statuses = (await Promise.all(Array.from({ length: 200 }, (_, i) => send(i)))).map(r => r.statusCode)
+        return { checked: statuses.filter(s => s !== 429).length, refused: statuses.filter(s => s === 429).length }
+      }
+
+      t.test('wrong passwords: at most 5 argon2 verifications, the rest 429', async t => {
+        const r = await burst(() => login(app, 'spa', { username: 'alice', password: 'wrong password' }, { remoteAddress: '192.0.2.50' }))
+        t.ok(verified <= 5, `${verified} argon2 verifications`)
+        t.ok(r.checked <= 5, `${r.checked} answered other than 429`)
+        t.equal(r.checked + r.refused, 200)
+      })
+
+      t.test('wrong client secrets: at most 5 checked, the rest 429', async t => {
+        const r = await burst(() => badClient(app, '192.0.2.51'))
+        t.ok(r.checked <= 5 && r.checked >= 1, `${r.checked} secret checks (401)`)
+        t.equal(r.refused, 200 - r.checked)
+      })
+
+      t.test('logins in flight hold slots only until they end: successes give them back', async t => {
+        for (let round = 0; round < 3; round++) {
+          const statuses = await Promise.all(Array.from({ length: 5 }, () =>
+            login(app, 'spa', { username: 'alice', password: PASSWORD }, { remoteAddress: '192.0.2.52' }).then(r => r.statusCode)))
+          t.same(statuses, [200, 200, 200, 200, 200], `round ${round + 1}`)
+        }
+      })
+    })
+
     t.test('TRUST_PROXY=10.0.0.1: X-Forwarded-For from that proxy is believed', async t => {
       const { app } = await buildTestApp(t, backend, { config: { rateLimitIpFailures: 3, trustProxy: ['10.0.0.1'] } })
       await registerLoginClients(app)

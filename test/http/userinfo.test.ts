@@ -48,18 +48,19 @@ for (const backend of backends()) {
       t.match(r.headers['www-authenticate'], /error="insufficient_scope", scope="openid"/)
     })
 
-    const refused: Array<{ name: string; headers: Record<string, string> }> = [
-      { name: 'no token', headers: {} },
-      { name: 'a malformed header', headers: { authorization: 'Bearer' } },
-      { name: 'not a JWT', headers: { authorization: 'Bearer abc.def' } },
-      { name: 'Basic credentials', headers: basic('web', WEB_SECRET) },
+    // RFC 6750 §3.1: no bearer credentials at all get a challenge without an error code.
+    const refused: Array<{ name: string; headers: Record<string, string>; challenge: RegExp }> = [
+      { name: 'no token', headers: {}, challenge: /^Bearer realm="sigil"$/ },
+      { name: 'a malformed header', headers: { authorization: 'Bearer' }, challenge: /^Bearer .*error="invalid_token"/ },
+      { name: 'not a JWT', headers: { authorization: 'Bearer abc.def' }, challenge: /^Bearer .*error="invalid_token"/ },
+      { name: 'Basic credentials', headers: basic('web', WEB_SECRET), challenge: /^Bearer realm="sigil"$/ },
     ]
     for (const c of refused) {
       t.test(`${c.name} is 401 invalid_token`, async t => {
         const r = await app.inject({ method: 'GET', url: '/userinfo', headers: c.headers })
         t.equal(r.statusCode, 401)
         t.equal(r.json().error, 'invalid_token')
-        t.match(r.headers['www-authenticate'], /^Bearer .*error="invalid_token"/)
+        t.match(r.headers['www-authenticate'], c.challenge)
       })
     }
 

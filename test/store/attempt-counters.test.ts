@@ -16,23 +16,37 @@ for (const kind of adapters) {
     const prefix = testPrefix()
     const store = await openTestStore(t, kind, prefix)
 
-    t.test('recordFailure counts within a window and returns the new count', async t => {
-      t.equal(await store.failureCount('ip:a', T0, 60), 0)
-      t.same([await store.recordFailure('ip:a', T0, 60), await store.recordFailure('ip:a', T0 + 59_000, 60)], [1, 2])
-      t.equal(await store.failureCount('ip:a', T0 + 1000, 60), 2, 'failureCount reads without counting')
-      t.equal(await store.failureCount('ip:a', T0 + 1000, 60), 2)
-      t.equal(await store.failureCount('ip:b', T0, 60), 0, 'keys are independent')
+    t.test('issue 11: takeAttemptSlot refuses once failures plus attempts in flight reach the limit', async t => {
+      const key = 'ip:a'
+      t.same(await store.takeAttemptSlot(key, T0, 60, 2), { allowed: true })
+      t.same(await store.takeAttemptSlot(key, T0, 60, 2), { allowed: true })
+      t.same(await store.takeAttemptSlot(key, T0 + 1000, 60, 2), { allowed: false, failures: 0 }, 'two in flight fill a limit of 2')
+      await store.endAttempt(key, T0, 60, false)
+      t.same(await store.takeAttemptSlot(key, T0 + 1000, 60, 2), { allowed: true }, 'a success gives its slot back')
+      await store.endAttempt(key, T0, 60, true)
+      await store.endAttempt(key, T0 + 1000, 60, true)
+      t.same(await store.takeAttemptSlot(key, T0 + 2000, 60, 2), { allowed: false, failures: 2 }, 'failures keep their slots')
+      t.same(await store.takeAttemptSlot(key, T0 + 2000, 60, 3), { allowed: true }, 'the limit is the caller\'s')
+      t.same(await store.takeAttemptSlot('ip:b', T0, 60, 2), { allowed: true }, 'keys are independent')
     })
 
     t.test('a new window starts from zero', async t => {
-      await store.recordFailure('ip:w', T0, 60)
-      t.equal(await store.failureCount('ip:w', T0 + 60_000, 60), 0)
-      t.equal(await store.recordFailure('ip:w', T0 + 60_000, 60), 1)
+      await store.takeAttemptSlot('ip:w', T0, 60, 1)
+      await store.endAttempt('ip:w', T0, 60, true)
+      t.same(await store.takeAttemptSlot('ip:w', T0 + 59_000, 60, 1), { allowed: false, failures: 1 })
+      t.same(await store.takeAttemptSlot('ip:w', T0 + 60_000, 60, 1), { allowed: true })
     })
 
-    t.test('concurrent failures are each counted once (atomic)', async t => {
-      const counts = await Promise.all(Array.from({ length: 50 }, () => store.recordFailure('ip:burst', T0, 60)))
-      t.same([...counts].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1))
+    t.test('ending a slot of a window that is over changes nothing', async t => {
+      await store.takeAttemptSlot('ip:late', T0, 60, 1)
+      await store.takeAttemptSlot('ip:late', T0 + 60_000, 60, 1)
+      await store.endAttempt('ip:late', T0, 60, true)
+      t.same(await store.takeAttemptSlot('ip:late', T0 + 60_000, 60, 1), { allowed: false, failures: 0 }, 'the new window holds only its own slot')
+    })
+
+    t.test('issue 11: a burst of parallel takes gets at most the limit of slots (atomic)', async t => {
+      const verdicts = await Promise.all(Array.from({ length: 200 }, () => store.takeAttemptSlot('ip:burst', T0, 60, 5)))
+      t.equal(verdicts.filter(v => v.allowed).length, 5)
     })
 
     t.test('beginAttempt allows the free attempts, then backs off doubling up to the cap', async t => {

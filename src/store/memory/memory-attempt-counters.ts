@@ -9,20 +9,23 @@ const MAX_RECORDS = 100_000
  * past {@link MAX_RECORDS}.
  */
 export function createMemoryAttemptCounters(): AttemptCounters {
-  const failures = new Map<string, { window: number; count: number }>()
+  const slots = new Map<string, { window: number; failures: number; inFlight: number }>()
   const attempts = new Map<string, { count: number; lastMs: number }>()
   const windowOf = (nowMs: number, windowSec: number) => Math.floor(nowMs / (windowSec * 1000))
   return {
-    recordFailure: async (key, nowMs, windowSec) => {
+    takeAttemptSlot: async (key, nowMs, windowSec, limit) => {
       const window = windowOf(nowMs, windowSec)
-      const held = failures.get(key)
-      const count = held?.window === window ? held.count + 1 : 1
-      setBounded(failures, key, { window, count })
-      return count
+      const held = slots.get(key)
+      const now = held?.window === window ? held : { window, failures: 0, inFlight: 0 }
+      if (now.failures + now.inFlight >= limit) return { allowed: false, failures: now.failures }
+      setBounded(slots, key, { ...now, inFlight: now.inFlight + 1 })
+      return { allowed: true }
     },
-    failureCount: async (key, nowMs, windowSec) => {
-      const held = failures.get(key)
-      return held?.window === windowOf(nowMs, windowSec) ? held.count : 0
+    endAttempt: async (key, nowMs, windowSec, failed) => {
+      const held = slots.get(key)
+      // The window is over (or the record was dropped): its slots no longer count.
+      if (held?.window !== windowOf(nowMs, windowSec)) return
+      setBounded(slots, key, { ...held, failures: held.failures + (failed ? 1 : 0), inFlight: Math.max(0, held.inFlight - 1) })
     },
     beginAttempt: async (key, nowMs, policy) => {
       const held = attempts.get(key)

@@ -1,11 +1,24 @@
 import type { AttemptCounters } from '../ports.js'
 import type { RedisClient } from './connection.js'
 
-/** INCR and (re)arm the TTL in one step: a counter can never be left without an expiry. */
-const RECORD_FAILURE = `
-local n = redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-return n`
+/** AttemptCounters.takeAttemptSlot: check and take in one step; the window's key expires by itself. */
+const TAKE_ATTEMPT_SLOT = `
+local limit, ttlSec = tonumber(ARGV[1]), ARGV[2]
+local held = redis.call('HMGET', KEYS[1], 'failures', 'in_flight')
+local failures, inFlight = tonumber(held[1] or '0'), tonumber(held[2] or '0')
+if failures + inFlight >= limit then return {0, failures} end
+redis.call('HINCRBY', KEYS[1], 'in_flight', 1)
+redis.call('EXPIRE', KEYS[1], ttlSec)
+return {1, failures}`
+
+/** AttemptCounters.endAttempt: an expired window is not brought back (it would have no TTL). */
+const END_ATTEMPT = `
+local failed = ARGV[1] == '1'
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local inFlight = tonumber(redis.call('HGET', KEYS[1], 'in_flight') or '0')
+if inFlight > 0 then redis.call('HINCRBY', KEYS[1], 'in_flight', -1) end
+if failed then redis.call('HINCRBY', KEYS[1], 'failures', 1) end
+return 1`
 
 /** The back-off gate of AttemptCounters.beginAttempt: check and count in one step. */
 const BEGIN_ATTEMPT = `
@@ -21,7 +34,8 @@ redis.call('EXPIRE', KEYS[1], ARGV[5])
 return {1, n + 1}`
 
 interface ScriptedClient {
-  sigilRecordFailure(key: string, ttlSec: number): Promise<number>
+  sigilTakeAttemptSlot(key: string, limit: number, ttlSec: number): Promise<[number, number]>
+  sigilEndAttempt(key: string, failed: 0 | 1): Promise<number>
   sigilBeginAttempt(key: string, nowMs: number, free: number, baseMs: number, maxMs: number, forgetSec: number): Promise<[number, number]>
 }
 
@@ -30,16 +44,22 @@ interface ScriptedClient {
  * on one key (so it also works on a cluster); keys live under `prefix`, each with a TTL.
  */
 export function createRedisAttemptCounters(redis: RedisClient, prefix: string): AttemptCounters {
-  redis.defineCommand('sigilRecordFailure', { numberOfKeys: 1, lua: RECORD_FAILURE })
+  redis.defineCommand('sigilTakeAttemptSlot', { numberOfKeys: 1, lua: TAKE_ATTEMPT_SLOT })
+  redis.defineCommand('sigilEndAttempt', { numberOfKeys: 1, lua: END_ATTEMPT })
   redis.defineCommand('sigilBeginAttempt', { numberOfKeys: 1, lua: BEGIN_ATTEMPT })
   const scripted = redis as unknown as ScriptedClient
   // The window number is part of the key; the key outlives its window, then expires.
-  const failureKey = (key: string, nowMs: number, windowSec: number) =>
-    `${prefix}failures:${key}:${Math.floor(nowMs / (windowSec * 1000))}`
+  const slotKey = (key: string, nowMs: number, windowSec: number) =>
+    `${prefix}slots:${key}:${Math.floor(nowMs / (windowSec * 1000))}`
   const attemptKey = (key: string) => `${prefix}attempts:${key}`
   return {
-    recordFailure: (key, nowMs, windowSec) => scripted.sigilRecordFailure(failureKey(key, nowMs, windowSec), 2 * windowSec),
-    failureCount: async (key, nowMs, windowSec) => Number(await redis.get(failureKey(key, nowMs, windowSec)) ?? 0),
+    takeAttemptSlot: async (key, nowMs, windowSec, limit) => {
+      const [allowed, failures] = await scripted.sigilTakeAttemptSlot(slotKey(key, nowMs, windowSec), limit, 2 * windowSec)
+      return allowed === 1 ? { allowed: true } : { allowed: false, failures }
+    },
+    endAttempt: async (key, nowMs, windowSec, failed) => {
+      await scripted.sigilEndAttempt(slotKey(key, nowMs, windowSec), failed ? 1 : 0)
+    },
     beginAttempt: async (key, nowMs, policy) => {
       const [allowed, value] = await scripted.sigilBeginAttempt(
         attemptKey(key), nowMs, policy.freeAttempts, policy.baseDelayMs, policy.maxDelayMs, policy.forgetAfterSec)
