@@ -14,11 +14,11 @@ type Timeouts = Pick<Config, 'httpHeadersTimeoutSec' | 'httpRequestTimeoutSec' |
  * The slow-client limits of a listener, so that a few hundred connections that trickle or
  * stall cannot hold an instance's sockets and memory (Fastify's own default never ends a
  * request whose body does not finish):
- * - headers must be complete within HTTP_HEADERS_TIMEOUT, the whole request (headers and
- *   body) within HTTP_REQUEST_TIMEOUT, counted from its first byte: a client that sends one
- *   byte now and then is cut off all the same. Node answers 408 and closes.
- * - a connection with no traffic at all for HTTP_CONNECTION_TIMEOUT (silent before its first
- *   request, or not reading its answer) is closed;
+ * - headers must be complete within HTTP_HEADERS_TIMEOUT (a connection that sends nothing
+ *   counts too), the whole request (headers and body) within HTTP_REQUEST_TIMEOUT: a client
+ *   that sends one byte now and then is cut off all the same. Node answers 408 and closes;
+ * - a connection with no traffic at all for HTTP_CONNECTION_TIMEOUT while its request is
+ *   handled or its answer written (a client that does not read) is closed;
  * - an idle keep-alive connection is closed after HTTP_KEEP_ALIVE_TIMEOUT. This one must stay
  *   above the idle timeout of the proxy in front (nginx upstream `keepalive_timeout` 60 s, AWS
  *   ALB 60 s), so that the proxy, not Sigil, closes idle connections: otherwise the proxy may
