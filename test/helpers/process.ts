@@ -28,6 +28,11 @@ export interface SpawnOptions {
   umask?: string
 }
 
+/** node with `argv`, under `umask` if given; `exec` keeps the pid, so signals reach node itself, not a shell. */
+function nodeCommand(argv: string[], umask: string | undefined): [string, string[]] {
+  return umask === undefined ? [process.execPath, argv] : ['/bin/sh', ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, ...argv]]
+}
+
 /** Runs src/cli.ts through tsx from any working directory. */
 export const CLI_ARGS = ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('../../src/cli.ts', import.meta.url))]
 
@@ -38,11 +43,7 @@ export const CLI_ARGS = ['--import', import.meta.resolve('tsx'), fileURLToPath(n
 export async function spawnService(t: { teardown(fn: () => unknown): void }, env: Record<string, string>, opts: SpawnOptions = {}): Promise<ServiceProcess> {
   const port = opts.port ?? await freePort()
   const managementPort = await freePort()
-  const argv = [...CLI_ARGS, 'serve', ...(opts.args ?? [])]
-  // `exec` keeps the pid: signals reach the service itself, not a shell.
-  const [file, args] = opts.umask === undefined
-    ? [process.execPath, argv]
-    : ['/bin/sh', ['-c', `umask ${opts.umask} && exec "$0" "$@"`, process.execPath, ...argv]]
+  const [file, args] = nodeCommand([...CLI_ARGS, 'serve', ...(opts.args ?? [])], opts.umask)
   const child = spawn(file, args, {
     cwd: opts.cwd,
     env: {
@@ -70,4 +71,21 @@ export async function spawnService(t: { teardown(fn: () => unknown): void }, env
     if (ready) return { url, port, managementUrl: `http://127.0.0.1:${managementPort}`, child, output: () => output, stop, exited }
     await new Promise(r => setTimeout(r, 200))
   }
+}
+
+/**
+ * Runs one `sigil …` command (through tsx) to its end in `cwd` on the embedded defaults unless
+ * `env` says otherwise; `umask` as for {@link spawnService}. Never throws for a failing command.
+ */
+export function runCli(cwd: string, args: string[], opts: { env?: Record<string, string>; umask?: string; timeoutMs?: number } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const [file, fileArgs] = nodeCommand([...CLI_ARGS, ...args], opts.umask)
+  const child = spawn(file, fileArgs, {
+    cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 60_000,
+    env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', SIGIL_KEK: TEST_KEK, LOG_LEVEL: 'warn', ...opts.env },
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', d => { stdout += d })
+  child.stderr!.on('data', d => { stderr += d })
+  return new Promise(resolve => child.on('close', status => resolve({ status, stdout, stderr })))
 }
