@@ -17,7 +17,7 @@ export async function startSigil(port: number, env: Record<string, string> = {},
   const child: ChildProcess = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cli, 'serve', '--migrate', '--workers', String(opts.workers ?? 1)], {
     cwd,
     env: {
-      ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
+      ...process.env, PORT: String(port), HOST: '127.0.0.1', MANAGEMENT_PORT: '0', LOG_LEVEL: 'warn',
       SIGIL_ADMIN_CLIENT_ID: ADMIN.id, SIGIL_ADMIN_CLIENT_SECRET: ADMIN.secret, ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -181,8 +181,10 @@ check_image() {
 
   # A clean environment (no DATABASE_URL/REDIS_URL/KEK from the caller): embedded PGlite,
   # in-process store, development KEK, all written under the empty working directory.
-  port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-  local -a env_run=(env -i PATH="$PATH" HOME="$cwd" HOST=127.0.0.1 PORT="$port" LOG_LEVEL=info SHUTDOWN_TIMEOUT=10)
+  local free_port="const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+  port=$(node -e "$free_port")
+  local mport; mport=$(node -e "$free_port")
+  local -a env_run=(env -i PATH="$PATH" HOME="$cwd" HOST=127.0.0.1 PORT="$port" MANAGEMENT_PORT="$mport" LOG_LEVEL=info SHUTDOWN_TIMEOUT=10)
 
   echo "detail: runtime: node dist/cli.js migrate failed"
   (cd "$cwd" && "${env_run[@]}" node "$rt/dist/cli.js" migrate)
@@ -199,6 +201,11 @@ check_image() {
     sleep 1; waited=$((waited + 1))
   done
   [ "$ready" -eq 1 ] || { cat "$WORK/serve.log"; echo "detail: /readyz not 200 within 90 s"; return 1; }
+
+  echo "detail: /metrics must be 404 on the public port and 200 on the management port"
+  local status_is="fetch(process.argv[1]).then(r=>process.exit(r.status===Number(process.argv[2])?0:1),()=>process.exit(1))"
+  node -e "$status_is" "http://127.0.0.1:$port/metrics" 404
+  node -e "$status_is" "http://127.0.0.1:$mport/metrics" 200
 
   # The Dockerfile's HEALTHCHECK command, run as written (exec form JSON after CMD).
   echo "detail: the Dockerfile HEALTHCHECK command failed against the running server"
@@ -222,7 +229,7 @@ check_image() {
   rm -f "$WORK/server.pid"
   cat "$WORK/serve.log"
   [ "$rc" -eq 0 ] || { echo "detail: serve exited $rc after SIGTERM (expected 0)"; return 1; }
-  echo "detail: ${DEPLOY_CHECK_REF:-working tree}: build + production install ok; migrate ok; /readyz 200 after ${waited}s; HEALTHCHECK ok; SIGTERM -> exit 0"
+  echo "detail: ${DEPLOY_CHECK_REF:-working tree}: build + production install ok; migrate ok; /readyz 200 after ${waited}s; /metrics on the management port only; HEALTHCHECK ok; SIGTERM -> exit 0"
 }
 
 all_checks=(compose nginx k8s systemd image)

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import formbody from '@fastify/formbody'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import { adminRoutes } from './http/admin/index.js'
 import { discoveryRoutes } from './http/discovery.js'
 import { parseForm } from './http/form-body.js'
@@ -10,9 +10,10 @@ import { hostedRoutes } from './http/hosted/index.js'
 import { jwksRoutes } from './http/jwks.js'
 import { registerJsonParser } from './http/json-body.js'
 import { rejectNulCharacters } from './http/input-guard.js'
-import { installMetrics } from './http/metrics.js'
+import { metricsRoutes, recordMetrics } from './http/metrics.js'
 import { registerProtection } from './http/protection.js'
 import { revocationRoutes } from './http/revocation.js'
+import { httpServerOptions } from './http/server-options.js'
 import { tokenRoutes } from './http/token.js'
 import { userinfoRoutes } from './http/userinfo.js'
 import type { Services } from './services.js'
@@ -20,9 +21,15 @@ import type { Services } from './services.js'
 /** Request bodies are small (form posts, admin JSON): anything larger is refused with 413. */
 const BODY_LIMIT_BYTES = 64 * 1024
 
-/** The one place the HTTP surface is wired. Does not listen. */
+/** A URL that cannot be decoded (bad percent escape) never reaches a route: same error shape. */
+const rejectMalformedUrl: FastifyServerOptions['frameworkErrors'] = (_err, _req, reply) => {
+  void (reply as unknown as FastifyReply).status(400).send({ error: 'invalid_request', error_description: 'malformed URL' })
+}
+
+/** The one place the public HTTP surface is wired. Does not listen. */
 export async function buildApp(s: Services): Promise<FastifyInstance> {
   const app = Fastify({
+    ...httpServerOptions(s.config),
     loggerInstance: s.log as FastifyBaseLogger,
     trustProxy: trustProxyOption(s.config.trustProxy),
     bodyLimit: BODY_LIMIT_BYTES,
@@ -31,10 +38,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID()
     },
     clientErrorHandler: answerClientError,
-    // A URL that cannot be decoded (bad percent escape) never reaches a route: same error shape.
-    frameworkErrors: (_err, _req, reply) => {
-      void (reply as unknown as FastifyReply).status(400).send({ error: 'invalid_request', error_description: 'malformed URL' })
-    },
+    frameworkErrors: rejectMalformedUrl,
   })
   installErrorHandler(app, 'sigil')
   // Only form and JSON bodies: text/plain (a Fastify default) would reach routes as a string.
@@ -44,7 +48,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(formbody, { parser: parseForm })
   // Root-level hooks (headers, CORS, load shedding, metrics) first, so they reach every route.
   await registerProtection(app, s)
-  await installMetrics(app, s)
+  recordMetrics(app, s)
   rejectNulCharacters(app, s)
   await app.register(healthRoutes(s))
   await app.register(discoveryRoutes(s))
@@ -54,6 +58,23 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(userinfoRoutes(s))
   await app.register(hostedRoutes(s))
   await app.register(adminRoutes(s))
+  return app
+}
+
+/**
+ * The management listener's app (MANAGEMENT_HOST:MANAGEMENT_PORT, localhost by default):
+ * `/metrics`, which is not on the public app, and the probes `/healthz` and `/readyz`, which
+ * are on both (load balancers and orchestrators probe the public port). Does not listen.
+ */
+export async function buildManagementApp(s: Services): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...httpServerOptions(s.config),
+    loggerInstance: s.log.child({ listener: 'management' }) as FastifyBaseLogger,
+    frameworkErrors: rejectMalformedUrl,
+  })
+  installErrorHandler(app, 'sigil')
+  await app.register(healthRoutes(s))
+  await app.register(metricsRoutes(s))
   return app
 }
 

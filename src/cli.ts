@@ -15,6 +15,10 @@ import { endUserSessions } from './refresh/refresh-family.js'
 import { endUserLoginSessions } from './authorize/login-session.js'
 import { createUser, deleteUser } from './users/user-registry.js'
 
+// Whatever Sigil writes (the embedded database in ./data, the development KEK in ./keys) is
+// for this user alone, even under a permissive umask such as 000.
+process.umask(0o077)
+
 /** Reads the environment once; a bad value ends the process with one line naming it. */
 function loadConfig(): Config {
   try {
@@ -163,5 +167,6 @@ users.command('delete').argument('<id>')
 program.parseAsync().catch((err: unknown) => {
   const message = err instanceof OAuthError ? `${err.error}: ${err.description}` : err instanceof Error ? err.message : String(err)
   process.stderr.write(`sigil: ${message}\n`)
-  process.exit(1)
+  // 2, as for a bad variable: a setting found wrong at start (e.g. a KEK file others can read).
+  process.exit(err instanceof ConfigError ? 2 : 1)
 })

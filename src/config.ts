@@ -6,6 +6,14 @@ export interface Config {
   readonly issuer: string
   readonly host: string
   readonly port: number
+  /** Listener for /metrics, /healthz and /readyz, kept off the public port; 0: any free port. */
+  readonly managementHost: string
+  readonly managementPort: number
+  /** Slow-client limits of both listeners (see {@link httpServerOptions} in src/http/server-options.ts). */
+  readonly httpHeadersTimeoutSec: number
+  readonly httpRequestTimeoutSec: number
+  readonly httpKeepAliveTimeoutSec: number
+  readonly httpConnectionTimeoutSec: number
   /** Unset: embedded PostgreSQL (PGlite) under {@link Config.dataDir}. */
   readonly databaseUrl: string | undefined
   readonly dataDir: string
@@ -68,12 +76,22 @@ const seconds = (fallback: number, min = 0) => secondsValue(min).default(fallbac
 const count = (fallback: number) =>
   z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').default(fallback)
 
+const port = (fallback: number) =>
+  z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0, 'must be a port number')
+    .max(65535, 'must be a port number').default(fallback)
+
 const issuer = z.string().refine(isIssuerUrl, 'must be an http(s) URL with no trailing slash, query or fragment')
 
 const schema = z.object({
   ISSUER: issuer.default('http://localhost:3000'),
   HOST: z.string().min(1).default('0.0.0.0'),
-  PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535, 'must be a port number').default(3000),
+  PORT: port(3000),
+  MANAGEMENT_HOST: z.string().min(1).default('127.0.0.1'),
+  MANAGEMENT_PORT: port(9000),
+  HTTP_HEADERS_TIMEOUT: seconds(10, 1),
+  HTTP_REQUEST_TIMEOUT: seconds(30, 1),
+  HTTP_KEEP_ALIVE_TIMEOUT: seconds(72, 1),
+  HTTP_CONNECTION_TIMEOUT: seconds(30, 1),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
   REDIS_URL: z.string().regex(/^(rediss?|redis-sentinel|redis-cluster):\/\//,
     'must be a redis://, rediss://, redis-sentinel:// or redis-cluster:// URL').optional(),
@@ -134,6 +152,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (e.SIGIL_KEK !== undefined && e.SIGIL_KEK_FILE !== undefined) {
     throw new ConfigError('SIGIL_KEK_FILE: set SIGIL_KEK or SIGIL_KEK_FILE, not both')
   }
+  if (e.HTTP_HEADERS_TIMEOUT > e.HTTP_REQUEST_TIMEOUT) {
+    // Node refuses a server whose headers may take longer than the whole request.
+    throw new ConfigError(`HTTP_HEADERS_TIMEOUT: must be at most HTTP_REQUEST_TIMEOUT (${e.HTTP_REQUEST_TIMEOUT})`)
+  }
+  if (e.MANAGEMENT_PORT !== 0 && e.MANAGEMENT_PORT === e.PORT) {
+    throw new ConfigError(`MANAGEMENT_PORT: must differ from PORT (${e.PORT}): /metrics is kept off the public listener`)
+  }
   const keyLeadTimeSec = e.KEY_LEAD_TIME ?? e.JWKS_MAX_AGE + 300
   if (keyLeadTimeSec < e.JWKS_MAX_AGE) {
     throw new ConfigError(`KEY_LEAD_TIME: must be at least JWKS_MAX_AGE (${e.JWKS_MAX_AGE}), or caches miss the next key`)
@@ -142,6 +167,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     issuer: e.ISSUER,
     host: e.HOST,
     port: e.PORT,
+    managementHost: e.MANAGEMENT_HOST,
+    managementPort: e.MANAGEMENT_PORT,
+    httpHeadersTimeoutSec: e.HTTP_HEADERS_TIMEOUT,
+    httpRequestTimeoutSec: e.HTTP_REQUEST_TIMEOUT,
+    httpKeepAliveTimeoutSec: e.HTTP_KEEP_ALIVE_TIMEOUT,
+    httpConnectionTimeoutSec: e.HTTP_CONNECTION_TIMEOUT,
     databaseUrl: e.DATABASE_URL,
     dataDir: './data',
     redisUrl: e.REDIS_URL,

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster'
-import { buildApp } from './app.js'
+import { buildApp, buildManagementApp } from './app.js'
 import { systemClock } from './clock.js'
 import { ConfigError, type Config } from './config.js'
 import { createLogger } from './log.js'
@@ -38,7 +38,8 @@ function workerCountOrExit(config: Config, option: WorkersOption): number {
 }
 
 /**
- * Serves until SIGTERM/SIGINT, then drains: /readyz answers 503 at once, no new connections
+ * Serves the public app on HOST:PORT and /metrics (with the probes) on
+ * MANAGEMENT_HOST:MANAGEMENT_PORT until SIGTERM/SIGINT, then drains: /readyz answers 503 at once, no new connections
  * are accepted, in-flight requests (and requests on open keep-alive connections, answered with
  * `Connection: close`) finish, then the store and the database are closed and the process exits
  * 0 — or 1 when that took longer than SHUTDOWN_TIMEOUT.
@@ -52,8 +53,14 @@ async function runInstance(config: Config, opts: { migrate: boolean }): Promise<
   const services = await createServices(config, { clock: systemClock, log, migrate: opts.migrate })
   await services.start()
   const app = await buildApp(services)
+  const management = await buildManagementApp(services)
   const inFlight = trackInFlight(app.server)
+  // Public first: a worker counts as started (supervisor.ts) when its first listener is up.
+  // With --workers, node:cluster shares the management port among the workers like the public one.
   await app.listen({ host: config.host, port: config.port })
+  await management.listen({ host: config.managementHost, port: config.managementPort }).catch((err: Error) => {
+    throw new Error(`MANAGEMENT_PORT: cannot listen on ${config.managementHost}:${config.managementPort}: ${err.message}`)
+  })
 
   let stopping = false
   const stop = async (signal: string) => {
@@ -68,6 +75,7 @@ async function runInstance(config: Config, opts: { migrate: boolean }): Promise<
     deadline.unref()
     await inFlight.drain()
     await app.close()
+    await management.close()
     await services.close()
     clearTimeout(deadline)
     log.info('drained; exiting')

@@ -1,9 +1,10 @@
-import { mkdir } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
 import { PrismaClient } from '../generated/prisma/client.js'
+import { ensurePrivateDir, makeTreePrivate } from '../private-files.js'
+import { lockDataDir } from './data-dir-lock.js'
 import { applyMigrations, loadMigrations, type SqlConnection } from './migrate.js'
 
 export type Prisma = PrismaClient
@@ -20,6 +21,8 @@ export interface Database {
  * Opens PostgreSQL through adapter-pg, or PGlite (embedded) in `dataDir` when there is no
  * URL. The embedded database is migrated on open; PostgreSQL only when `migrate` is set
  * (operators run `sigil migrate`; tests and single-host setups may migrate at start).
+ * The embedded database is this process's alone until closed (throws DataDirInUse, see
+ * data-dir-lock.ts) and its files are private: `dataDir` 0700, its files 0600.
  */
 export async function openDatabase(opts: { databaseUrl?: string | undefined; dataDir: string; migrate?: boolean }): Promise<Database> {
   if (opts.databaseUrl !== undefined) {
@@ -28,8 +31,19 @@ export async function openDatabase(opts: { databaseUrl?: string | undefined; dat
     const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: opts.databaseUrl }) })
     return fromPrisma(prisma, 'postgresql', async () => {})
   }
-  await mkdir(opts.dataDir, { recursive: true })
-  return openPGlite(await PGlite.create(opts.dataDir))
+  await ensurePrivateDir(opts.dataDir)
+  const lock = lockDataDir(opts.dataDir)
+  try {
+    const pglite = await PGlite.create(opts.dataDir)
+    // PGlite unpacks a fresh database with mode 0666 files whatever the umask (PostgreSQL itself
+    // then creates 0600 ones); this also tightens a data directory made by an older version.
+    await makeTreePrivate(opts.dataDir)
+    const db = await openPGlite(pglite)
+    return { ...db, close: () => db.close().finally(lock.release) }
+  } catch (err) {
+    lock.release()
+    throw err
+  }
 }
 
 /** Wraps an open PGlite (a directory, or a clone of a template in tests) and migrates it. */

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { InvalidGrant, TooManyRequests } from '../errors.js'
 import type { LoginOutcome } from '../metrics/ports.js'
 import type { Services } from '../services.js'
@@ -6,11 +6,10 @@ import { probeDependencies } from './health.js'
 
 /**
  * Records every request (route pattern, method, status, latency), 429s and password-grant login
- * outcomes into `s.metrics`, and serves `GET /metrics` in the Prometheus text format. Must be
- * installed on the root instance before the routes, so its hooks reach every route.
- * With `serve --workers N`, a scrape reaches one worker and shows that worker's counts.
+ * outcomes into `s.metrics`. Must be installed on the root instance before the routes, so its
+ * hooks reach every route.
  */
-export async function installMetrics(app: FastifyInstance, s: Services): Promise<void> {
+export function recordMetrics(app: FastifyInstance, s: Services): void {
   const errors = new WeakMap<FastifyRequest, Error>()
   app.addHook('onError', async (req, _reply, err) => {
     errors.set(req, err)
@@ -26,6 +25,14 @@ export async function installMetrics(app: FastifyInstance, s: Services): Promise
       if (outcome) s.metrics.loginOutcome(outcome)
     }
   })
+}
+
+/**
+ * `GET /metrics` in the Prometheus text format: for the management listener only, never the
+ * public one. With `serve --workers N` the workers share the management port as they share the
+ * public one, so a scrape reaches one worker and shows that worker's counts.
+ */
+export const metricsRoutes = (s: Services): FastifyPluginAsync => async app => {
   app.get('/metrics', async (_req, reply) => {
     await Promise.all([probeDependencies(s), observeKeys(s)])
     const { contentType, body } = await s.metrics.render()

@@ -5,8 +5,8 @@ import type { FastifyInstance } from 'fastify'
 import { TemporarilyUnavailable } from '../errors.js'
 import type { Services } from '../services.js'
 
-/** Probes and the scrape keep answering under load: shedding them would hide the overload. */
-const NEVER_SHED = new Set(['/healthz', '/readyz', '/metrics'])
+/** Probes keep answering under load: shedding them would hide the overload. (The scrape is on the management listener, which sheds nothing.) */
+const NEVER_SHED = new Set(['/healthz', '/readyz'])
 
 const RETRY_AFTER_SEC = 10
 
@@ -18,7 +18,7 @@ const SAMPLE_INTERVAL_MS = 5000
 
 /**
  * Security headers, CORS for CORS_ORIGINS, and load shedding: while the event loop lags more
- * than `maxEventLoopDelayMs` (mean over 5 s), requests other than the probes and the scrape get
+ * than `maxEventLoopDelayMs` (mean over 5 s), requests other than the probes get
  * 503 `temporarily_unavailable` with Retry-After instead of queueing until they time out.
  * Registered on the root instance before the routes.
  */

@@ -1,8 +1,9 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
-import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { decodeKek, type Config } from '../config.js'
 import type { Logger } from '../log.js'
+import { assertSecretFilePrivate, ensurePrivateDir } from '../private-files.js'
 
 /**
  * The key-encryption key and the subkeys derived from it (HKDF-SHA-256, one label per use,
@@ -42,18 +43,19 @@ export function createKek(master: Buffer): Kek {
 
 /**
  * Loads the KEK from SIGIL_KEK or SIGIL_KEK_FILE; without either (development), from
- * `keys/kek`, generating it once with mode 0600. Throws with a one-line reason.
+ * `keys/kek`, generating it once with mode 0600 in `keys/` (0700). Throws with a one-line
+ * reason: a {@link ConfigError} when the file is open to other users (issue 11).
  */
 export async function loadKek(config: Pick<Config, 'kek' | 'kekFile' | 'keysDir'>, log: Logger): Promise<Kek> {
   if (config.kek !== undefined) return createKek(decodeKek(config.kek)!)
   if (config.kekFile !== undefined) return createKek(await readKekFile(config.kekFile, 'SIGIL_KEK_FILE'))
   const path = join(config.keysDir, 'kek')
+  await ensurePrivateDir(config.keysDir)
   try {
-    return createKek(await readKekFile(path, path))
+    return createKek(await readKekFile(path, 'development KEK'))
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
-  await mkdir(config.keysDir, { recursive: true })
   try {
     // 'wx': if another process made it first, use theirs.
     await writeFile(path, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' })
@@ -61,10 +63,11 @@ export async function loadKek(config: Pick<Config, 'kek' | 'kekFile' | 'keysDir'
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
   }
-  return createKek(await readKekFile(path, path))
+  return createKek(await readKekFile(path, 'development KEK'))
 }
 
 async function readKekFile(path: string, name: string): Promise<Buffer> {
+  await assertSecretFilePrivate(path, name)
   const kek = decodeKek(await readFile(path, 'utf8'))
   if (!kek) throw new Error(`${name}: ${path} must hold 32 bytes, base64 or hex encoded`)
   return kek

@@ -1,14 +1,26 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
+import { buildManagementApp } from '../../src/app.js'
+import { parseConfig } from '../../src/config.js'
 import { RACE_WINDOW_MS } from '../../src/store/session-ports.js'
 import { adminRequest, buildTestApp, postToken } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { parseMetrics, valueOf, type Sample } from '../helpers/prometheus.js'
 
+interface TestLike { teardown(fn: () => unknown): void }
+
+/** A started service with its public app and its management app (which serves /metrics). */
+async function buildApps(t: TestLike, ...args: Parameters<typeof buildTestApp> extends [unknown, ...infer R] ? R : never) {
+  const built = await buildTestApp(t, ...args)
+  const management = await buildManagementApp(built.services)
+  t.teardown(() => management.close())
+  return { ...built, management }
+}
+
 const PASSWORD = 'correct horse battery staple'
 
-async function scrape(app: FastifyInstance): Promise<Sample[]> {
-  const r = await app.inject({ method: 'GET', url: '/metrics' })
+async function scrape(management: FastifyInstance): Promise<Sample[]> {
+  const r = await management.inject({ method: 'GET', url: '/metrics' })
   if (r.statusCode !== 200) throw new Error(`/metrics: ${r.statusCode} ${r.body}`)
   return parseMetrics(r.body)
 }
@@ -31,9 +43,23 @@ const moved = (before: Sample[], after: Sample[], name: string, labels: Record<s
 
 for (const backend of backends()) {
   t.test(backend.name, async t => {
+    t.test('issue 11: /metrics is not served on the public listener, only on the management one', async t => {
+      const { app, management } = await buildApps(t, backend)
+      const pub = await app.inject({ method: 'GET', url: '/metrics' })
+      t.equal(pub.statusCode, 404)
+      t.equal(pub.json().error, 'not_found')
+      t.equal((await management.inject({ method: 'GET', url: '/metrics' })).statusCode, 200)
+      for (const url of ['/healthz', '/readyz']) {
+        t.equal((await app.inject({ method: 'GET', url })).statusCode, 200, `${url} stays on the public port (probes)`)
+        t.equal((await management.inject({ method: 'GET', url })).statusCode, 200, `${url} is on the management port too`)
+      }
+      const other = await management.inject({ method: 'GET', url: '/.well-known/jwks.json' })
+      t.equal(other.statusCode, 404, 'the management listener serves nothing else')
+    })
+
     t.test('GET /metrics is the Prometheus text format of this instance', async t => {
-      const { app } = await buildTestApp(t, backend)
-      const r = await app.inject({ method: 'GET', url: '/metrics' })
+      const { management } = await buildApps(t, backend)
+      const r = await management.inject({ method: 'GET', url: '/metrics' })
       t.equal(r.statusCode, 200)
       t.match(r.headers['content-type'], /^text\/plain; version=0\.0\.4/)
       const samples = parseMetrics(r.body)
@@ -45,9 +71,9 @@ for (const backend of backends()) {
     })
 
     t.test('counters move with a login, a refresh, a reuse detection, a failed login and a 429', async t => {
-      const { app, clock } = await buildTestApp(t, backend, { config: { rateLimitUserFailures: 1 } })
+      const { app, management, clock } = await buildApps(t, backend, { config: { rateLimitUserFailures: 1 } })
       await setUp(app)
-      const before = await scrape(app)
+      const before = await scrape(management)
       const first = await login(app)
       t.equal(first.statusCode, 200, first.body)
       const second = await refresh(app, first.json().refresh_token)
@@ -56,7 +82,7 @@ for (const backend of backends()) {
       t.equal((await refresh(app, first.json().refresh_token)).json().error, 'invalid_grant', 'the rotated token again: reuse')
       t.equal((await login(app, 'wrong password')).statusCode, 400)
       t.equal((await login(app, 'wrong password')).statusCode, 429, 'backing off after one failure')
-      const after = await scrape(app)
+      const after = await scrape(management)
       const expected: Array<{ name: string; labels: Record<string, string>; by: number }> = [
         { name: 'sigil_logins_total', labels: { outcome: 'success' }, by: 1 },
         { name: 'sigil_logins_total', labels: { outcome: 'failure' }, by: 1 },
@@ -74,11 +100,11 @@ for (const backend of backends()) {
     })
 
     t.test('requests are labelled by route pattern, never by URL', async t => {
-      const { app } = await buildTestApp(t, backend)
+      const { app, management } = await buildApps(t, backend)
       await setUp(app)
       t.equal((await adminRequest(app, 'GET', '/admin/clients/app')).statusCode, 200)
       t.equal((await app.inject({ method: 'GET', url: '/no/such/thing-12345' })).statusCode, 404)
-      const r = await app.inject({ method: 'GET', url: '/metrics' })
+      const r = await management.inject({ method: 'GET', url: '/metrics' })
       const samples = parseMetrics(r.body)
       t.equal(valueOf(samples, 'sigil_http_requests_total', { route: '/admin/clients/:client_id', method: 'GET', status: '200' }), 1)
       t.equal(valueOf(samples, 'sigil_http_requests_total', { route: 'unmatched', status: '404' }), 1)
@@ -86,10 +112,10 @@ for (const backend of backends()) {
     })
 
     t.test('signing keys: age and state per kid; dependencies: up', async t => {
-      const { app, services, clock } = await buildTestApp(t, backend)
+      const { app, management, services, clock } = await buildApps(t, backend)
       clock.advance(90_000)
       t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200)
-      const samples = await scrape(app)
+      const samples = await scrape(management)
       const published = await services.keys.repo.listPublished()
       t.ok(published.length >= 4, 'a current and a next key of each algorithm')
       for (const k of published) {
@@ -101,11 +127,20 @@ for (const backend of backends()) {
     })
 
     t.test('two apps in one process count apart (a registry per instance)', async t => {
-      const [a, b] = [await buildTestApp(t, backend), await buildTestApp(t, backend)]
+      const [a, b] = [await buildApps(t, backend), await buildApps(t, backend)]
       for (let i = 0; i < 3; i++) await a.app.inject({ method: 'GET', url: '/healthz' })
       await b.app.inject({ method: 'GET', url: '/healthz' })
-      t.equal(valueOf(await scrape(a.app), 'sigil_http_requests_total', { route: '/healthz' }), 3)
-      t.equal(valueOf(await scrape(b.app), 'sigil_http_requests_total', { route: '/healthz' }), 1)
+      t.equal(valueOf(await scrape(a.management), 'sigil_http_requests_total', { route: '/healthz' }), 3)
+      t.equal(valueOf(await scrape(b.management), 'sigil_http_requests_total', { route: '/healthz' }), 1)
     })
   })
 }
+
+t.test('issue 11: MANAGEMENT_HOST/MANAGEMENT_PORT default to 127.0.0.1:9000 and never share the public port', async t => {
+  const c = parseConfig({})
+  t.same([c.managementHost, c.managementPort], ['127.0.0.1', 9000])
+  t.throws(() => parseConfig({ PORT: '8080', MANAGEMENT_PORT: '8080' }), /^MANAGEMENT_PORT: /)
+  t.throws(() => parseConfig({ MANAGEMENT_PORT: 'nine' }), /^MANAGEMENT_PORT: /)
+  t.equal(parseConfig({ PORT: '0', MANAGEMENT_PORT: '0' }).managementPort, 0, '0: any free port, as for PORT')
+})
+

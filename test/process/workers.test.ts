@@ -37,6 +37,15 @@ t.test('--workers 2 on PostgreSQL and Redis', { skip: servers ? false : 'needs D
   t.ok(await waitFor(async () => /workers listening/.test(s.output()) && (await childPids(primary)).length === 2, 30_000), 'two workers')
   await sigilHttp(s.url).createClient({ ...CLIENT, scopes: ['read'] })
 
+  t.test('issue 11: the workers share the management port: /metrics there, 404 on the public port', async t => {
+    for (let i = 0; i < 4; i++) {
+      t.equal((await fetch(`${s.url}/metrics`)).status, 404)
+      const scraped = await fetch(`${s.managementUrl}/metrics`)
+      t.equal(scraped.status, 200)
+      t.match(await scraped.text(), /sigil_http_requests_total/)
+    }
+  })
+
   t.test('a worker that dies is replaced', async t => {
     const before = await childPids(primary)
     process.kill(before[0]!, 'SIGKILL')
