@@ -1,16 +1,19 @@
 import { pino, type Logger } from 'pino'
 
 /**
- * Secrets that must never reach a log line, wherever they appear in a logged object.
- * Request bodies and authorization headers are never logged whole, but this is the net below.
+ * Secrets that must never reach a log line. Sigil logs explicit fields only (event, ids, kids,
+ * outcomes), never bodies or headers; these explicit paths are the net below that, at the top
+ * level of a log call and inside the request. No wildcard paths: pino's redaction then costs
+ * nothing per line (a wildcard scans every logged object).
  */
-const SECRET_FIELDS = ['authorization', 'password', 'client_secret', 'clientSecret', 'refresh_token', 'access_token', 'id_token']
+const SECRET_FIELDS = [
+  'authorization', 'cookie', 'password', 'client_secret', 'clientSecret', 'refresh_token', 'access_token', 'id_token',
+  'code_verifier', 'token', 'secret', 'kek', 'privateJwk',
+]
 const REDACT = [
-  'req.headers.authorization', 'req.headers.cookie', '*.authorization',
-  '*.password', '*.client_secret', '*.clientSecret', '*.refresh_token', '*.access_token', '*.id_token',
-  '*.token', '*.secret', '*.kek', '*.privateJwk', '*.d',
-  // The same at the top level of a log call and one level further down (`{ req: { body: { password } } }`).
-  ...SECRET_FIELDS, 'token', 'secret', 'kek', ...SECRET_FIELDS.map(f => `*.*.${f}`),
+  ...SECRET_FIELDS,
+  'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
+  ...SECRET_FIELDS.map(f => `req.body.${f}`),
 ]
 
 /** Query parameters that may carry a credential (RFC 6750 §2.3 allows `access_token` in the query). */
@@ -30,9 +33,13 @@ function serializeRequest(req: { method?: string; url?: string; host?: string; i
   }
 }
 
+/**
+ * The process logger. Without `destination`, lines go to stdout asynchronously (a buffered
+ * sonic-boom, flushed at exit by pino), so a request never waits on its own log output.
+ */
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   const options = { level, redact: { paths: REDACT, censor: '[redacted]' }, serializers: { req: serializeRequest } }
-  return destination ? pino(options, destination) : pino(options)
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }))
 }
 
 export type { Logger }

@@ -1,16 +1,18 @@
-import { createHash } from 'node:crypto'
+import { createHash, createPrivateKey, type JsonWebKey } from 'node:crypto'
 import type { CryptoKey, JWK } from 'jose'
 import { SIGNING_ALGS, type SigningAlg } from '../config.js'
 import type { SigningKeyRepo, SigningKeyRow } from '../db/signing-key-repo.js'
 import type { Kek } from './kek.js'
 import { importKey, toPublicJwk } from './key-material.js'
+import type { JwsSigningKey } from '../tokens/jws.js'
 
-export interface SigningKey { kid: string; alg: SigningAlg; privateKey: CryptoKey }
+/** The current key of an algorithm, as a KeyObject (see tokens/jws.ts). */
+export type SigningKey = JwsSigningKey
 export interface VerificationKey { kid: string; alg: SigningAlg; publicKey: CryptoKey }
 export interface JwksDocument { body: string; etag: string }
 
 /**
- * The keys of this instance, in memory and ready: CryptoKeys for signing (current) and
+ * The keys of this instance, in memory and ready: KeyObjects for signing (current), CryptoKeys for
  * verifying (next, current, retiring), and the JWKS bodies with their ETags. Nothing here
  * touches the database or decrypts per request; {@link KeyRing.reload} rebuilds it when the
  * set of keys changed.
@@ -71,7 +73,7 @@ export class KeyRing {
     } catch {
       throw new Error(`cannot decrypt signing key ${row.kid}: SIGIL_KEK is not the key it was stored with`)
     }
-    return { kid: row.kid, alg: row.alg, privateKey: await importKey(jwk, row.alg) }
+    return { kid: row.kid, alg: row.alg, privateKey: createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' }) }
   }
 }
 

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose'
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose'
 import type { Clock } from '../clock.js'
 import type { Config, SigningAlg } from '../config.js'
 import type { TokenProfile } from '../clients/client.js'
 import { InvalidToken, TemporarilyUnavailable } from '../errors.js'
 import type { KeyRing } from '../keys/key-ring.js'
+import { signJws } from './jws.js'
 
 export interface TokenDeps {
   ring: KeyRing
@@ -43,7 +44,7 @@ export interface AccessTokenClaims extends JWTPayload {
 }
 
 /**
- * Signs an RFC 9068 access token with the current key of `spec.alg` (in memory, no I/O).
+ * Signs an RFC 9068 access token with the current key of `spec.alg` (in memory, synchronous, no I/O).
  * The `simplejwt` profile adds what stock djangorestframework-simplejwt requires:
  * `token_type: "access"` and the subject again as `user_id`.
  * Throws {@link TemporarilyUnavailable} when there is no current key.
@@ -55,19 +56,20 @@ export async function signAccessToken(deps: TokenDeps, spec: AccessTokenSpec): P
   const exp = iat + spec.ttlSec
   const jti = randomUUID()
   const claims: Record<string, unknown> = {
-    client_id: spec.clientId, scope: spec.scope.join(' '), cgen: spec.generations.client, sgen: spec.generations.store,
+    iss: deps.config.issuer,
+    sub: spec.sub,
+    aud: spec.audience.length === 1 ? spec.audience[0]! : spec.audience,
+    exp,
+    iat,
+    jti,
+    client_id: spec.clientId,
+    scope: spec.scope.join(' '),
+    cgen: spec.generations.client,
+    sgen: spec.generations.store,
   }
   if (spec.sid !== undefined) claims.sid = spec.sid
   if (spec.profile === 'simplejwt') Object.assign(claims, { token_type: 'access', user_id: spec.sub })
-  const token = await new SignJWT(claims)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
-    .setIssuer(deps.config.issuer)
-    .setSubject(spec.sub)
-    .setAudience(spec.audience.length === 1 ? spec.audience[0]! : spec.audience)
-    .setIssuedAt(iat)
-    .setExpirationTime(exp)
-    .setJti(jti)
-    .sign(key.privateKey)
+  const token = signJws(key, 'at+jwt', claims)
   return { token, jti, exp }
 }
 

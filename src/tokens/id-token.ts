@@ -1,7 +1,7 @@
-import { SignJWT } from 'jose'
 import type { SigningAlg } from '../config.js'
 import { TemporarilyUnavailable } from '../errors.js'
 import type { TokenDeps } from './access-token.js'
+import { signJws } from './jws.js'
 
 export interface IdTokenSpec {
   sub: string
@@ -20,7 +20,7 @@ export interface IdTokenSpec {
 }
 
 /**
- * Signs an OpenID Connect Core §2 ID token with the current key of `spec.alg` (no I/O):
+ * Signs an OpenID Connect Core §2 ID token with the current key of `spec.alg` (synchronous, no I/O):
  * `iss sub aud exp iat auth_time` plus the released user claims. Its header says `typ: JWT`,
  * never `at+jwt`, so verifyAccessToken refuses it wherever an access token is expected.
  * Throws {@link TemporarilyUnavailable} when there is no current key.
@@ -29,15 +29,16 @@ export async function signIdToken(deps: TokenDeps, spec: IdTokenSpec): Promise<s
   const key = deps.ring.signingKey(spec.alg)
   if (!key) throw new TemporarilyUnavailable(`no current ${spec.alg} signing key`)
   const iat = Math.floor(deps.clock.now() / 1000)
-  const claims: Record<string, unknown> = { ...spec.userClaims, auth_time: spec.authTimeSec }
+  const claims: Record<string, unknown> = {
+    ...spec.userClaims,
+    iss: deps.config.issuer,
+    sub: spec.sub,
+    aud: spec.clientId,
+    iat,
+    exp: iat + spec.ttlSec,
+    auth_time: spec.authTimeSec,
+  }
   if (spec.sid !== undefined) claims.sid = spec.sid
   if (spec.nonce !== undefined) claims.nonce = spec.nonce
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-    .setIssuer(deps.config.issuer)
-    .setSubject(spec.sub)
-    .setAudience(spec.clientId)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + spec.ttlSec)
-    .sign(key.privateKey)
+  return signJws(key, 'JWT', claims)
 }

@@ -41,7 +41,9 @@ for (const backend of backends()) {
     await app.close()
 
     const log = lines.join('')
-    t.ok(log.includes('"msg":"incoming request"'), 'request lines were written')
+    const accessLines = log.split('\n').filter(l => l.includes('"msg":"request completed"'))
+    t.ok(accessLines.length > 5, 'access lines were written')
+    t.notOk(log.includes('"msg":"incoming request"'), 'one access line per request, not two (issue 12)')
     for (const secret of secrets) {
       t.type(secret, 'string')
       t.notOk(log.includes(secret), `${secret.slice(0, 6)}… never reaches the log`)

@@ -56,8 +56,8 @@ t.test('a full run logged at LOG_LEVEL=trace holds no secret', { skip: servers ?
 
   t.equal(await s.stop(), 0)
   const log = s.output()
-  t.ok(log.split('\n').filter(Boolean).length > 50, 'the run was logged')
-  for (const event of ['token_issued', 'refresh_token_reuse', '"event":"login"', 'incoming request', 'request completed']) t.match(log, event, `the log has ${event}`)
+  t.ok(log.split('\n').filter(Boolean).length > 25, 'the run was logged (one access line per request)')
+  for (const event of ['token_issued', 'refresh_token_reuse', '"event":"login"', 'request completed']) t.match(log, event, `the log has ${event}`)
   const leaked = [...secrets].filter(secret => log.includes(secret))
   t.same(leaked.map(x => `${x.slice(0, 12)}…`), [], `none of ${secrets.size} secrets (secrets, password, KEK, tokens) is in ${log.length} bytes of log`)
 })
