@@ -87,8 +87,6 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
     return maxTtl.value
   }
   const metrics = createPrometheusMetrics()
-  const sessions: RevocationDeps = { store, kek, clock, log: log.child({ module: 'sessions' }), config, ring, maxTokenTtlSec, metrics }
-  const logins: LoginSessionDeps = { store, clock, log: log.child({ module: 'login' }), config, families: sessions }
   const generation = createStoreGeneration({
     store, repo: createStoreGenerationRepo(db.prisma), clock, log: log.child({ module: 'store-generation' }), metrics,
   })
@@ -96,6 +94,7 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
     store, kek, clock, log: log.child({ module: 'sessions' }), config, ring, maxTokenTtlSec, metrics, generation,
     findClient: clientId => cache.get(clientId),
   }
+  const logins: LoginSessionDeps = { store, clock, log: log.child({ module: 'login' }), config, families: sessions }
   const keys: KeyRotationDeps = {
     repo: keyRepo,
     kek,

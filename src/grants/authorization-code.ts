@@ -36,7 +36,9 @@ export async function handle(req: TokenRequest, deps: AuthorizationCodeGrantDeps
   if (!user || user.disabled) throw new InvalidGrant('the user of this code is deleted or disabled')
   let family: { familyId: string; refreshToken: string } | undefined
   if (req.client.grantTypes.includes('refresh_token')) {
-    family = await startFamily(deps.sessions, { userId: user.id, clientId: req.client.clientId, scope: granted.scope, authTimeSec: granted.authTimeSec })
+    family = await startFamily(deps.sessions, {
+      userId: user.id, clientId: req.client.clientId, clientGeneration: req.client.generation, scope: granted.scope, authTimeSec: granted.authTimeSec,
+    })
     await deps.store.addFamilyToLoginSession(granted.loginSessionHash, family.familyId, deps.clock.now())
   }
   const tokens = await issueUserTokens(deps, req, {
