@@ -12,6 +12,7 @@ import { serve } from './main.js'
 import { parseWorkersOption, type WorkersOption } from './process/worker-count.js'
 import { createServices, type Services } from './services.js'
 import { endUserSessions } from './refresh/refresh-family.js'
+import { endUserLoginSessions } from './authorize/login-session.js'
 import { createUser, deleteUser } from './users/user-registry.js'
 
 /** Reads the environment once; a bad value ends the process with one line naming it. */
@@ -145,6 +146,7 @@ users.command('delete').argument('<id>')
   .action((id: string) => withServices(async s => {
     await deleteUser(s.users, id)
     await endUserSessions(s.sessions, id)
+    await endUserLoginSessions(s.logins, id)
     return { deleted: id }
   }))
 

@@ -1,3 +1,4 @@
+import type { LoginSessionDeps } from './authorize/login-session.js'
 import type { Clock } from './clock.js'
 import type { Config } from './config.js'
 import { ClientCache } from './clients/client-cache.js'
@@ -31,6 +32,8 @@ export interface Services {
   keys: KeyRotationDeps
   /** Refresh families, revocation and introspection. */
   sessions: RevocationDeps
+  /** Browser login sessions (the SSO cookie) of the authorization code flow. */
+  logins: LoginSessionDeps
   users: UserDeps
   /** This instance's metrics, in its own registry (served at /metrics). */
   metrics: PrometheusMetrics
@@ -80,6 +83,7 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
   }
   const metrics = createPrometheusMetrics()
   const sessions: RevocationDeps = { store, kek, clock, log: log.child({ module: 'sessions' }), config, ring, maxTokenTtlSec, metrics }
+  const logins: LoginSessionDeps = { store, clock, log: log.child({ module: 'login' }), config, families: sessions }
   const keys: KeyRotationDeps = {
     repo: keyRepo,
     kek,
@@ -99,7 +103,7 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
   const users: UserDeps = { repo: createUserRepo(db.prisma), passwords: await createPasswordHasher() }
   let timer: NodeJS.Timeout | undefined
   const services: Services = {
-    config, clock, log, db, store, kek, ring, clients, keys, sessions, users, metrics, lifecycle: { draining: false },
+    config, clock, log, db, store, kek, ring, clients, keys, sessions, logins, users, metrics, lifecycle: { draining: false },
     start: async () => {
       await store.subscribe(CHANNELS.keys, () => {
         ring.reload().catch(err => log.error({ err }, 'key reload failed'))

@@ -43,6 +43,9 @@ for (const [variable, value] of [
   ['ACCESS_TOKEN_TTL', '0'], ['ACCESS_TOKEN_TTL', '1.5'], ['SIGNING_ALG', 'HS256'], ['LOG_LEVEL', 'loud'],
   ['DATABASE_URL', 'mysql://x'], ['REDIS_URL', 'http://x'], ['SIGIL_KEK', 'short'], ['TRUST_PROXY', '10.0.0.0/99'],
   ['SIGIL_ADMIN_CLIENT_SECRET', 'short'], ['KEY_LEAD_TIME', '10'], ['JWKS_MAX_AGE', '-1'],
+  ['LOGIN_ACCENT_COLOR', 'red'], ['LOGIN_ACCENT_COLOR', '#123;} body{display:none'], ['LOGIN_ACCENT_COLOR', '#12345'],
+  ['LOGIN_LOGO_URL', 'http://cdn.example/logo.png'], ['LOGIN_LOGO_URL', 'javascript:alert(1)'], ['LOGIN_LOGO_URL', '//evil.example/x.png'],
+  ['LOGIN_LOGO_URL', 'https://cdn.example/a"b.png'], ['LOGIN_PRODUCT_NAME', 'x'.repeat(81)], ['LOGIN_SESSION_TTL', '10'],
 ] as const) {
   t.test(`${variable}=${value} is refused with one line naming it`, async t => {
     const env: Record<string, string> = { [variable]: value }
@@ -53,6 +56,17 @@ for (const [variable, value] of [
     t.notMatch(err.message, /\n/)
   })
 }
+
+t.test('issue 10: login branding and SSO session lifetimes have safe defaults and take valid values', async t => {
+  const d = parseConfig({})
+  t.same(d.loginBranding, { productName: 'Sigil', logoUrl: undefined, accentColor: '#2454d6' })
+  t.equal(d.loginSessionIdleTtlSec, 28800)
+  t.equal(d.loginSessionTtlSec, 604800)
+  const c = parseConfig({ LOGIN_PRODUCT_NAME: 'Acme ID', LOGIN_LOGO_URL: 'https://cdn.example/logo.svg', LOGIN_ACCENT_COLOR: '#0a0', LOGIN_SESSION_TTL: '3600' })
+  t.same(c.loginBranding, { productName: 'Acme ID', logoUrl: 'https://cdn.example/logo.svg', accentColor: '#0a0' })
+  t.equal(c.loginSessionIdleTtlSec, 3600, 'idle never outlasts the absolute lifetime')
+  t.equal(parseConfig({ LOGIN_LOGO_URL: '/static/logo.png' }).loginBranding.logoUrl, '/static/logo.png')
+})
 
 t.test('an invalid value stops the process with one line on stderr', async t => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {

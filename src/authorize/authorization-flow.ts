@@ -63,6 +63,12 @@ export async function rememberConsent(deps: FlowDeps, request: AuthorizationRequ
   await deps.store.rememberConsent(userId, request.clientId, request.scope, deps.clock.now(), CONSENT_TTL_MS)
 }
 
+/** Forgets the consents `userId` gave `clientId`: the consent page is shown again next time. */
+export async function revokeConsent(deps: Pick<FlowDeps, 'store' | 'log'>, userId: string, clientId: string): Promise<void> {
+  await deps.store.revokeConsent(userId, clientId)
+  deps.log.info({ event: 'consent_revoked', user_id: userId, client_id: clientId }, 'consent revoked')
+}
+
 /** The error response of RFC 6749 §4.1.2.1 at the redirect URI, with `state` and RFC 9207 `iss`. */
 export function errorResponse(issuer: string, request: Pick<AuthorizationRequest, 'redirectUri' | 'state'>, err: OAuthError): string {
   return authorizationResponse(issuer, request, { error: err.error, error_description: err.description })

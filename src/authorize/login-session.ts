@@ -62,6 +62,18 @@ export async function startLoginSession(
 }
 
 /**
+ * Ends every login session of a user (admin "revoke tokens", user deletion), so no browser
+ * gets a code for them without the password again. Their families are the caller's to end
+ * (endUserSessions ends every family of the user). Returns how many sessions ended.
+ */
+export async function endUserLoginSessions(deps: LoginSessionDeps, userId: string): Promise<number> {
+  const nowMs = deps.clock.now()
+  const hashes = await deps.store.loginSessionsOfUser(userId, nowMs)
+  const ended = await Promise.all(hashes.map(h => deps.store.endLoginSession(h, nowMs)))
+  return ended.filter(Boolean).length
+}
+
+/**
  * Logs a browser out: ends the login session and every refresh family born from it. Returns
  * the ended session's user id, or null when there was no live session.
  */

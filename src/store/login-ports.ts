@@ -39,6 +39,8 @@ export interface LoginStore {
   addFamilyToLoginSession(idHash: string, familyId: string, nowMs: number): Promise<void>
   /** Atomic: removes the session and returns its record and families; null when there was none. */
   endLoginSession(idHash: string, nowMs: number): Promise<{ session: LoginSessionRecord; familyIds: string[] } | null>
+  /** Hashes of the login sessions started for a user (some may have ended since). */
+  loginSessionsOfUser(userId: string, nowMs: number): Promise<string[]>
 
   /** Remembers that `userId` allowed `clientId` these scopes (added to earlier ones) for `ttlMs`. */
   rememberConsent(userId: string, clientId: string, scope: readonly string[], nowMs: number, ttlMs: number): Promise<void>

@@ -2,7 +2,7 @@ import t from 'tap'
 import { adminRequest, buildTestApp, postToken } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import {
-  authorizePath, Browser, exchangeCode, hiddenFields, pkcePair, redirectQuery, registerCodeClients, SPA_CB, SPA_LOGOUT,
+  authorizePath, Browser, exchangeCode, hiddenFields, pkcePair, redirectQuery, registerCodeClients, SPA_CB, SPA_LOGOUT, TP_CB,
 } from '../helpers/browser.js'
 import { createUser } from '../helpers/users.js'
 
@@ -12,7 +12,7 @@ const SESSION_COOKIE = '__Host-sigil_session'
 
 for (const backend of backends()) {
   t.test(backend.name, async t => {
-    const { app, clock } = await buildTestApp(t, backend, { config: { issuer: ISSUER } })
+    const { app, clock, services } = await buildTestApp(t, backend, { config: { issuer: ISSUER } })
     await registerCodeClients(payload => adminRequest(app, 'POST', '/admin/clients', payload))
     await createUser(app, { username: 'alice', password: PASSWORD })
 
@@ -88,6 +88,29 @@ for (const backend of backends()) {
       t.equal(r.statusCode, 200)
       t.match(r.body, /You are signed out/)
       t.equal((await promptNone(browser)).error, 'login_required')
+    })
+
+    t.test('issue 10: revoking a user\'s tokens (admin) also ends their browser login sessions', async t => {
+      const { browser } = await loggedIn()
+      const userId = (await services.users.repo.findByUsername('alice'))!.id
+      const r = await adminRequest(app, 'POST', `/admin/users/${userId}/revoke-tokens`)
+      t.equal(r.json().ended_login_sessions, 1)
+      t.equal((await promptNone(browser)).error, 'login_required')
+    })
+
+    t.test('issue 10: an admin revokes a remembered consent; the consent page comes back', async t => {
+      await createUser(app, { username: 'carol', password: PASSWORD })
+      const browser = new Browser(app)
+      const { challenge } = pkcePair()
+      const path = authorizePath({ response_type: 'code', client_id: 'tp', redirect_uri: TP_CB, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' })
+      const login = await browser.get(path)
+      const consent = await browser.post('/oauth2/authorize/login', { ...hiddenFields(login.body), username: 'carol', password: PASSWORD })
+      await browser.post('/oauth2/authorize/consent', { ...hiddenFields(consent.body), decision: 'allow' })
+      t.equal((await browser.get(path)).statusCode, 303, 'remembered')
+      const carol = (await services.users.repo.findByUsername('carol'))!.id
+      t.equal((await adminRequest(app, 'DELETE', `/admin/users/${carol}/consents/tp`)).statusCode, 204)
+      t.equal((await browser.get(path)).statusCode, 200, 'asked again')
+      t.equal((await adminRequest(app, 'DELETE', '/admin/users/nobody/consents/tp')).statusCode, 404)
     })
 
     for (const c of [

@@ -78,6 +78,15 @@ for (const kind of adapters) {
       t.equal(await store.touchLoginSession(a, T0 + 2, HOUR), null)
     })
 
+    t.test('issue 10: a user\'s login sessions can be listed (to end them all)', async t => {
+      const user = unique('user')
+      const [a, b] = [unique('sess'), unique('sess')]
+      await store.createLoginSession(a!, sessionRecord({ userId: user }), T0, HOUR)
+      await store.createLoginSession(b!, sessionRecord({ userId: user }), T0, HOUR)
+      t.same((await store.loginSessionsOfUser(user, T0 + 1)).sort(), [a, b].sort())
+      t.same(await store.loginSessionsOfUser(unique('user'), T0 + 1), [])
+    })
+
     t.test('issue 10: interactions expire; consents accumulate until revoked', async t => {
       const id = unique('ix')
       const record: InteractionRecord = {

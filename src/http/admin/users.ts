@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { Services } from '../../services.js'
 import { NotFound } from '../../errors.js'
+import { revokeConsent } from '../../authorize/authorization-flow.js'
+import { endUserLoginSessions } from '../../authorize/login-session.js'
 import { endUserSessions } from '../../refresh/refresh-family.js'
 import { createUser, deleteUser } from '../../users/user-registry.js'
 
@@ -8,13 +10,21 @@ export const adminUserRoutes = (s: Services): FastifyPluginAsync => async app =>
   app.post('/admin/users', async (req, reply) => reply.status(201).send(await createUser(s.users, req.body)))
   app.delete<{ Params: { id: string } }>('/admin/users/:id', async (req, reply) => {
     await deleteUser(s.users, req.params.id)
-    // Their families end and their access tokens turn inactive at introspection at once.
+    // Their families and browser login sessions end, and their access tokens turn inactive at introspection at once.
     await endUserSessions(s.sessions, req.params.id)
+    await endUserLoginSessions(s.logins, req.params.id)
     return reply.status(204).send()
   })
   // Logout everywhere: every family ends, and the user's outstanding access tokens turn inactive.
   app.post<{ Params: { id: string } }>('/admin/users/:id/revoke-tokens', async req => {
     if (!(await s.users.repo.find(req.params.id))) throw new NotFound(`no user ${req.params.id}`)
-    return { revoked_families: await endUserSessions(s.sessions, req.params.id) }
+    const revokedFamilies = await endUserSessions(s.sessions, req.params.id)
+    return { revoked_families: revokedFamilies, ended_login_sessions: await endUserLoginSessions(s.logins, req.params.id) }
+  })
+  // A third-party client's remembered consent (issue 10): the consent page is shown again next time.
+  app.delete<{ Params: { id: string; client_id: string } }>('/admin/users/:id/consents/:client_id', async (req, reply) => {
+    if (!(await s.users.repo.find(req.params.id))) throw new NotFound(`no user ${req.params.id}`)
+    await revokeConsent({ store: s.store, log: s.logins.log }, req.params.id, req.params.client_id)
+    return reply.status(204).send()
   })
 }

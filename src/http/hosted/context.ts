@@ -17,13 +17,12 @@ export interface HostedContext {
 }
 
 export function hostedContext(s: Services): HostedContext {
-  const log = s.log.child({ module: 'login' })
   return {
     s,
     names: cookieNames(s.config.issuer),
     branding: s.config.loginBranding,
-    loginSessions: { store: s.store, clock: s.clock, log, config: s.config, families: s.sessions },
-    flow: { store: s.store, clock: s.clock, log, config: s.config },
+    loginSessions: s.logins,
+    flow: { store: s.store, clock: s.clock, log: s.logins.log, config: s.config },
   }
 }
 

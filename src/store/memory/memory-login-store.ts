@@ -15,6 +15,7 @@ export function createMemoryLoginStore(): LoginStore {
   const codes = new Map<string, Code>()
   const sessions = new Map<string, Session>()
   const consents = new Map<string, { scope: Set<string>; untilMs: number }>()
+  const userSessions = new Map<string, Set<string>>()
   let writes = 0
   const sweep = (nowMs: number) => {
     if (++writes % SWEEP_EVERY !== 0) return
@@ -69,6 +70,7 @@ export function createMemoryLoginStore(): LoginStore {
       sweep(nowMs)
       const idleExpiresAtMs = Math.min(nowMs + idleTtlMs, record.absoluteExpiresAtMs)
       sessions.set(idHash, { record, idleExpiresAtMs, families: new Set() })
+      userSessions.set(record.userId, (userSessions.get(record.userId) ?? new Set()).add(idHash))
     },
     touchLoginSession: async (idHash, nowMs, idleTtlMs) => {
       const s = liveSession(idHash, nowMs)
@@ -81,6 +83,13 @@ export function createMemoryLoginStore(): LoginStore {
       const s = liveSession(idHash, nowMs)
       sessions.delete(idHash)
       return s ? { session: s.record, familyIds: [...s.families] } : null
+    },
+
+    loginSessionsOfUser: async (userId, nowMs) => {
+      const live = [...(userSessions.get(userId) ?? [])].filter(h => liveSession(h, nowMs))
+      if (live.length > 0) userSessions.set(userId, new Set(live))
+      else userSessions.delete(userId)
+      return live
     },
 
     rememberConsent: async (userId, clientId, scope, nowMs, ttlMs) => {

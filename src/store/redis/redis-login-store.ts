@@ -56,6 +56,11 @@ local now = tonumber(ARGV[1])
 if not rec or tonumber(idle) <= now or tonumber(abs) <= now then return {} end
 return {rec, unpack(families)}`
 
+/** KEYS: a user's session index. ARGV: session hash, ttl ms. The index lives as long as its longest session. */
+const INDEX_SESSION = `
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end`
+
 /** KEYS: consent set. ARGV: ttl ms, scopes... */
 const REMEMBER_CONSENT = `
 redis.call('SADD', KEYS[1], unpack(ARGV, 2))
@@ -67,6 +72,7 @@ interface Scripted {
   sigilLoginTouch(session: string, families: string, nowMs: number, idleTtlMs: number): Promise<string | null>
   sigilLoginAddFamily(session: string, families: string, familyId: string): Promise<number>
   sigilLoginEnd(session: string, families: string, nowMs: number): Promise<string[]>
+  sigilLoginIndex(key: string, idHash: string, ttlMs: number): Promise<void>
   sigilConsentRemember(key: string, ttlMs: number, ...scope: string[]): Promise<void>
 }
 
@@ -77,11 +83,13 @@ export function createRedisLoginStore(redis: RedisClient, prefix: string): Login
   redis.defineCommand('sigilLoginTouch', { numberOfKeys: 2, lua: TOUCH_SESSION })
   redis.defineCommand('sigilLoginAddFamily', { numberOfKeys: 2, lua: ADD_FAMILY })
   redis.defineCommand('sigilLoginEnd', { numberOfKeys: 2, lua: END_SESSION })
+  redis.defineCommand('sigilLoginIndex', { numberOfKeys: 1, lua: INDEX_SESSION })
   redis.defineCommand('sigilConsentRemember', { numberOfKeys: 1, lua: REMEMBER_CONSENT })
   const r = redis as unknown as Scripted
   const interaction = (id: string) => `${prefix}interaction:${id}`
   const code = (hash: string) => `${prefix}code:${hash}`
   const session = (hash: string) => [`${prefix}login-session:{${hash}}`, `${prefix}login-session:{${hash}}:families`] as const
+  const userSessions = (userId: string) => `${prefix}user-login-sessions:{${userId}}`
   const consent = (userId: string, clientId: string) => `${prefix}consent:${JSON.stringify([userId, clientId])}`
   const ms = (n: number) => Math.max(Math.ceil(n), 1)
 
@@ -117,6 +125,8 @@ export function createRedisLoginStore(redis: RedisClient, prefix: string): Login
         .hset(key, 'rec', JSON.stringify(record), 'idle', idle, 'abs', record.absoluteExpiresAtMs)
         .pexpire(key, ms(idle - nowMs))
         .exec()
+      // The index is another slot: a second step. An index entry whose session is gone is harmless.
+      await r.sigilLoginIndex(userSessions(record.userId), hash, ms(record.absoluteExpiresAtMs - nowMs))
     },
     touchLoginSession: async (hash, nowMs, idleTtlMs) => {
       const rec = await r.sigilLoginTouch(...session(hash), nowMs, idleTtlMs)
@@ -127,6 +137,8 @@ export function createRedisLoginStore(redis: RedisClient, prefix: string): Login
       const [rec, ...familyIds] = await r.sigilLoginEnd(...session(hash), nowMs)
       return rec ? { session: JSON.parse(rec) as LoginSessionRecord, familyIds } : null
     },
+
+    loginSessionsOfUser: userId => redis.smembers(userSessions(userId)),
 
     rememberConsent: async (userId, clientId, scope, _nowMs, ttlMs) => {
       if (scope.length > 0) await r.sigilConsentRemember(consent(userId, clientId), ms(ttlMs), ...scope)
