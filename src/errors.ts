@@ -96,8 +96,3 @@ export class LoginRequired extends OAuthError {
 export class ConsentRequired extends OAuthError {
   constructor(detail: string) { super('consent_required', 400, 'the user must consent', detail) }
 }
-
-/** A form post without the CSRF token of the browser that loaded the form. */
-export class Forbidden extends OAuthError {
-  constructor(description: string, detail?: string) { super('forbidden', 403, description, detail) }
-}

@@ -13,8 +13,11 @@ const REDACT = [
   ...SECRET_FIELDS, 'token', 'secret', 'kek', ...SECRET_FIELDS.map(f => `*.*.${f}`),
 ]
 
-/** Query parameters that may carry a credential (RFC 6750 §2.3 allows `access_token` in the query). */
-const SECRET_QUERY = /([?&](?:access_token|refresh_token|id_token|token|client_secret|password|code|client_assertion)=)[^&#]*/gi
+/**
+ * Query parameters that may carry a credential (RFC 6750 §2.3 allows `access_token` in the
+ * query; RP-initiated logout sends `id_token_hint` there).
+ */
+const SECRET_QUERY = /([?&](?:access_token|refresh_token|id_token|id_token_hint|token|client_secret|password|code|code_verifier|csrf_token|client_assertion)=)[^&#]*/gi
 
 /**
  * Fastify's request serializer (app.ts: method, url, host, client address), with the values of

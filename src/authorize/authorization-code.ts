@@ -7,7 +7,7 @@ import type { LiveLoginSession } from './login-session.js'
 import { verifierMatches } from './pkce.js'
 
 /** RFC 6749 §4.1.2 recommends at most 10 minutes; the issue asks at most 60 s. */
-export const CODE_TTL_MS = 60_000
+const CODE_TTL_MS = 60_000
 
 export interface CodeDeps {
   store: LoginStore

@@ -16,13 +16,13 @@ export type NextStep =
   | { step: 'redirect'; location: string }
 
 /** A remembered consent lasts this long unless revoked (the store needs an expiry for every record). */
-export const CONSENT_TTL_MS = 400 * 24 * 3600 * 1000
+const CONSENT_TTL_MS = 400 * 24 * 3600 * 1000
 
 /**
  * Whether the user must enter their password now (OIDC Core §3.1.2.1): no live login session,
  * `prompt=login`, `max_age=0`, or a login older than `max_age`. Pure.
  */
-export function needsLogin(request: AuthorizationRequest, session: LiveLoginSession | null, nowMs: number): boolean {
+function needsLogin(request: AuthorizationRequest, session: LiveLoginSession | null, nowMs: number): boolean {
   if (!session || request.prompt.includes('login')) return true
   if (request.maxAgeSec === undefined) return false
   return request.maxAgeSec === 0 || Math.floor(nowMs / 1000) - session.record.authTimeSec > request.maxAgeSec
@@ -75,7 +75,7 @@ export function errorResponse(issuer: string, request: Pick<AuthorizationRequest
 }
 
 /** RFC 6749 §4.1.2 / RFC 9207: `params`, `state` (exactly as sent) and `iss` added to the redirect URI's query. */
-export function authorizationResponse(
+function authorizationResponse(
   issuer: string, request: Pick<AuthorizationRequest, 'redirectUri' | 'state'>, params: Record<string, string>,
 ): string {
   const url = new URL(request.redirectUri)

@@ -23,7 +23,7 @@ export interface LiveLoginSession { idHash: string; record: LoginSessionRecord }
 
 const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/
 
-export const hashLoginSessionId = (id: string) => createHash('sha256').update(id).digest('base64url')
+const hashLoginSessionId = (id: string) => createHash('sha256').update(id).digest('base64url')
 
 /**
  * The live login session behind a cookie value, its idle expiry pushed on; null for no

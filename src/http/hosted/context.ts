@@ -16,6 +16,7 @@ export interface HostedContext {
   flow: FlowDeps
 }
 
+/** The hosted pages' share of the services. */
 export function hostedContext(s: Services): HostedContext {
   return {
     s,

@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
  */
 export interface CookieNames { session: string; csrf: string; secure: boolean }
 
+/** The cookie names for an issuer: `__Host-` prefixed and Secure when it is https. Pure. */
 export function cookieNames(issuer: string): CookieNames {
   const secure = issuer.startsWith('https:')
   const prefix = secure ? '__Host-' : ''

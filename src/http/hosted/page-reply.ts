@@ -7,7 +7,7 @@ import type { LoginBranding } from '../../config.js'
  * `form-action` to the redirect that follows a post, go on to `formTargets` (the client's
  * redirect URI). A private-use scheme (`com.example.app:/cb`) is allowed as a scheme source.
  */
-export function pageCsp(branding: LoginBranding, formTargets: readonly string[] = []): string {
+function pageCsp(branding: LoginBranding, formTargets: readonly string[] = []): string {
   const logoOrigin = branding.logoUrl?.startsWith('https:') ? ` ${new URL(branding.logoUrl).origin}` : ''
   const targets = formTargets.map(cspSource).filter((s, i, all) => all.indexOf(s) === i)
   return [

@@ -106,6 +106,7 @@ ${hidden('post_logout_redirect_uri', m.postLogoutRedirectUri)}${hidden('client_i
 </form>`)
 }
 
+/** After logout with nowhere registered to return to. */
 export function loggedOutPage(b: LoginBranding): string {
   return layout(b, 'Signed out', html`<h1>You are signed out</h1>
 <p>You can close this window.</p>`)
