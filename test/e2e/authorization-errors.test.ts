@@ -7,14 +7,19 @@ import {
   loginToCallback, navigateToCallback, rejectsWithOAuthError, startAuthWorld, submitLogin,
 } from '../helpers/authorization.js'
 import { backends } from '../helpers/backends.js'
+import { fixedClock } from '../helpers/clock.js'
 import { launchChromium, newBrowserContext } from '../helpers/chromium.js'
+import { sigilHttp } from '../helpers/sigil-http.js'
 
 const browser = await launchChromium(t)
+/** RATE_LIMIT_USER_FAILURES for these tests: back-off starts after this many failed logins of one username. */
+const USER_FAILURES = 3
 
 for (const [index, backend] of backends().entries()) {
   const capture = index === 0
   t.test(backend.name, async t => {
-    const w = await startAuthWorld(t, backend)
+    // The server's clock stands still, so a back-off window never runs out under a slow machine.
+    const w = await startAuthWorld(t, backend, { config: { rateLimitUserFailures: USER_FAILURES }, clock: fixedClock() })
     // A browser with a session, made before any subtest runs: each authorization below returns at once.
     const { page } = await newBrowserContext(t, browser)
     const first = await authorizationRequest(w.web, w.uris.web)
@@ -90,6 +95,27 @@ for (const [index, backend] of backends().entries()) {
       t.ok(alerts[0], 'the error has text')
       t.equal(alerts[0], alerts[1], 'the same message for an unknown user and a wrong password')
       if (capture) await checkAndCapture(t, page, 'login-error', true)
+    })
+
+    t.test('issue 10: the per-username back-off of the password grant applies to the login page', async t => {
+      const bob = { username: 'bob', password: 'bob-has-a-long-password-0123' }
+      await sigilHttp(w.issuer).createUser(bob)
+      const { page } = await newBrowserContext(t, browser)
+      const answers: Array<{ status: number; alert: string }> = []
+      for (const password of [...Array.from({ length: USER_FAILURES }, (_, i) => `wrong ${i}`), bob.password]) {
+        await page.goto((await authorizationRequest(w.spa, w.uris.spa)).url.href)
+        const posted = page.waitForResponse(r => r.request().method() === 'POST')
+        await submitLogin(page, { username: bob.username, password })
+        const status = (await posted).status()
+        await page.waitForLoadState()
+        const alert = page.getByRole('alert')
+        answers.push({ status, alert: await alert.count() ? await alert.innerText() : `(no alert) ${await page.locator('body').innerText()}` })
+      }
+      const last = answers.at(-1)!
+      t.equal(last.status, 429, 'the next attempt, even with the right password, is refused with 429', { answers })
+      t.match(last.alert, /try again/i, 'the page says to wait', { answers })
+      t.notOk(answers.slice(0, -1).some(a => a.status === 429), 'the failures before it were not throttled', { answers })
+      t.same(w.redirect.pending(), [], 'no code')
     })
   })
 }

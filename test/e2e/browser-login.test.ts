@@ -9,6 +9,7 @@ import {
 } from '../helpers/authorization.js'
 import { backends } from '../helpers/backends.js'
 import { launchChromium, newBrowserContext } from '../helpers/chromium.js'
+import { sigilHttp } from '../helpers/sigil-http.js'
 
 const browser = await launchChromium(t)
 
@@ -116,7 +117,7 @@ for (const [index, backend] of backends().entries()) {
       t.equal(await page.locator('input[name="username"]').inputValue(), ALICE.username)
     })
 
-    t.test('issue 10: a third-party client shows a consent page listing the scopes; consent is remembered; prompt=none before consent is consent_required', async t => {
+    t.test('issue 10: a third-party client shows a consent page listing the scopes; consent is remembered until revoked; prompt=none before consent is consent_required', async t => {
       const silent = await authorizationRequest(w.partner, w.uris.partner, { prompt: 'none' })
       expectErrorResponse(t, await navigateToCallback(page, w.redirect, silent.url), silent, w.issuer, 'consent_required')
 
@@ -138,6 +139,11 @@ for (const [index, backend] of backends().entries()) {
       const elsewhere = await authorizationRequest(w.partner, w.uris.partner)
       const other = await navigateToCallback(page, w.redirect, elsewhere.url)
       t.ok(other.searchParams.get('code'), 'remembered for the user, not the browser: the other browser gets a code too')
+
+      await sigilHttp(w.issuer).revokeConsent(w.userId, 'partner')
+      await page.goto((await authorizationRequest(w.partner, w.uris.partner)).url.href)
+      t.ok(await page.getByRole('button', { name: /allow/i }).isVisible(), 'revoked by the admin API: the consent page is shown again')
+      t.same(w.redirect.pending(), [], 'and nothing reached the client')
 
       const denied = await authorizationRequest(w.partner, w.uris.partner, { prompt: 'consent' })
       await fresh.goto(denied.url.href)

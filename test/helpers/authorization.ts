@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url'
 import * as oidc from 'openid-client'
 import type { Page } from 'playwright-core'
 import type { Test } from 'tap'
+import type { Clock } from '../../src/clock.js'
+import type { Config } from '../../src/config.js'
 import type { Backend } from './backends.js'
 import { startRedirectServer, type RedirectServer } from './redirect-server.js'
 import { startTestServer } from './server.js'
@@ -32,8 +34,8 @@ export interface AuthWorld {
  * with a loopback redirect URI on a local server, `native` (public, registered as
  * `http://127.0.0.1/native/callback`: any port, RFC 8252 §7.3), and the user {@link ALICE}.
  */
-export async function startAuthWorld(t: Test, backend: Backend): Promise<AuthWorld> {
-  const { issuer } = await startTestServer(t, backend)
+export async function startAuthWorld(t: Test, backend: Backend, opts: { config?: Partial<Config>; clock?: Clock } = {}): Promise<AuthWorld> {
+  const { issuer } = await startTestServer(t, backend, opts.config, opts.clock)
   const redirect = await startRedirectServer(t)
   const uris = {
     spa: `${redirect.origin}/spa/callback`,

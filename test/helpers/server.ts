@@ -1,7 +1,7 @@
 import { createServer } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
-import { systemClock } from '../../src/clock.js'
+import { systemClock, type Clock } from '../../src/clock.js'
 import type { Config } from '../../src/config.js'
 import { createLogger } from '../../src/log.js'
 import { createServices, type Services } from '../../src/services.js'
@@ -19,14 +19,16 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** A real listening service on 127.0.0.1 with the system clock; its issuer is its own URL. */
-export async function startTestServer(t: { teardown(fn: () => unknown): void }, backend: Backend, config: Partial<Config> = {}): Promise<{ app: FastifyInstance; services: Services; issuer: string }> {
+/** A real listening service on 127.0.0.1 (with the system clock unless told otherwise); its issuer is its own URL. */
+export async function startTestServer(
+  t: { teardown(fn: () => unknown): void }, backend: Backend, config: Partial<Config> = {}, clock: Clock = systemClock,
+): Promise<{ app: FastifyInstance; services: Services; issuer: string }> {
   const port = await freePort()
   const issuer = `http://127.0.0.1:${port}`
   const db = await openTestDatabase(t, backend.db)
   const store = await openTestStore(t, backend.store)
   const services = await createServices(testConfig({ issuer, port, host: '127.0.0.1', adminClient: ADMIN, ...config }),
-    { clock: systemClock, log: createLogger('silent'), db, store })
+    { clock, log: createLogger('silent'), db, store })
   await services.start()
   const app = await buildApp(services)
   await app.listen({ host: '127.0.0.1', port })

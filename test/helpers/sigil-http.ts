@@ -16,6 +16,8 @@ export interface SigilHttp {
   createClient(spec: ClientSpec): Promise<void>
   /** POST /admin/clients with a payload as is (any client kind); returns the 201 body. */
   registerClient(payload: Record<string, unknown>): Promise<unknown>
+  /** DELETE /admin/users/:id/consents/:client_id: the user is asked for consent again. */
+  revokeConsent(userId: string, clientId: string): Promise<void>
   /** POST /admin/users; returns the new user's id. */
   createUser(user: { username: string; password: string }): Promise<string>
   /** An access token for a client registered with {@link createClient}: client_credentials unless `form` names another grant. */
@@ -41,13 +43,16 @@ export function sigilHttp(issuer: string): SigilHttp {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     })
     if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`)
-    return r.json() as Promise<unknown>
+    return (r.status === 204 ? undefined : r.json()) as Promise<unknown>
   }
   return {
     createClient: async spec => {
       await admin('POST', '/admin/clients', { token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], ...spec })
     },
     registerClient: payload => admin('POST', '/admin/clients', payload),
+    revokeConsent: async (userId, clientId) => {
+      await admin('DELETE', `/admin/users/${encodeURIComponent(userId)}/consents/${encodeURIComponent(clientId)}`)
+    },
     createUser: async user => ((await admin('POST', '/admin/users', user)) as { id: string }).id,
     token: (client, form) => tokenFor(client.client_id, client.client_secret, form),
     rotate: async alg => admin('POST', '/admin/keys/rotate', { alg, force: true }) as ReturnType<SigilHttp['rotate']>,
