@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import { InvalidClient, InvalidGrant, MalformedInput, TooManyRequests } from '../errors.js'
@@ -23,28 +24,33 @@ const userBackoff = (freeAttempts: number): BackoffPolicy => ({
 })
 
 /**
+ * While attempts in flight (not failures) fill an IP's slots, a request waits for one to free
+ * up, polling the store at 10 ms doubling to 100 ms, for at most this long in all: a burst of
+ * good requests from one address (a NAT, a busy backend) is queued, not refused.
+ */
+const SLOT_WAIT_MAX_MS = 10_000
+const SLOT_POLL_FIRST_MS = 10
+const SLOT_POLL_MAX_MS = 100
+
+/**
  * RATE_LIMIT_IP_FAILURES: runs one token-endpoint `attempt` from a client IP (an IPv6 client
  * is counted by its /64). Before `attempt` runs, one atomic store step takes an attempt slot of
- * that network for this minute, refused with {@link TooManyRequests} once its failures plus its
- * attempts still in flight reach the limit: a burst of any size runs at most the limit of
- * attempts (and so of secret checks and argon2 hashes) that can fail. A failure is an
- * {@link InvalidClient}, {@link InvalidGrant} or {@link MalformedInput} thrown by `attempt` (a
- * failed client authentication or login, or input no client sends): it keeps its slot for the
- * rest of the minute; anything else gives the slot back. A limit of 0 turns this off. The store
- * failing is an error (the Redis adapter's 503), never a pass: brute-force limits fail closed.
+ * that network for this minute; there are as many slots as the limit, each held by a failure
+ * or by an attempt in flight. So a burst of any size runs at most the limit of attempts (and
+ * so of secret checks and argon2 hashes) that can fail. Once failures fill the slots, the
+ * request is refused with {@link TooManyRequests} (Retry-After: the rest of the minute); while
+ * attempts in flight fill them, it waits for one (at most {@link SLOT_WAIT_MAX_MS}, then 429
+ * with Retry-After 1). A failure is an {@link InvalidClient}, {@link InvalidGrant} or
+ * {@link MalformedInput} thrown by `attempt` (a failed client authentication or login, or
+ * input no client sends): it keeps its slot for the rest of the minute; anything else gives
+ * the slot back. A limit of 0 turns this off. The store failing is an error (the Redis
+ * adapter's 503), never a pass: brute-force limits fail closed.
  */
 export async function limitIpFailures<T>(deps: AttemptLimitDeps, ip: string, attempt: () => Promise<T>): Promise<T> {
   const limit = deps.config.rateLimitIpFailures
   if (limit === 0) return attempt()
   const key = `ip:${networkOf(ip)}`
-  const takenAtMs = deps.clock.now()
-  const verdict = await deps.store.takeAttemptSlot(key, takenAtMs, IP_WINDOW_SEC, limit)
-  if (!verdict.allowed) {
-    const windowMs = IP_WINDOW_SEC * 1000
-    // Slots held only by attempts in flight free up within moments; failures only when the minute ends.
-    const retryAfterSec = verdict.failures >= limit ? Math.ceil((windowMs - (takenAtMs % windowMs)) / 1000) : 1
-    throw new TooManyRequests(retryAfterSec, `${limit} failures or attempts in flight from ${key} this minute`)
-  }
+  const takenAtMs = await takeSlot(deps, key, limit)
   let failed = false
   try {
     return await attempt()
@@ -54,6 +60,24 @@ export async function limitIpFailures<T>(deps: AttemptLimitDeps, ip: string, att
   } finally {
     // A slot that cannot be ended stays taken until the window ends: the limit errs towards refusing.
     await deps.store.endAttempt(key, takenAtMs, IP_WINDOW_SEC, failed).catch(() => {})
+  }
+}
+
+/** Takes a slot of `key` (see {@link limitIpFailures}) and returns the time it was taken at, or throws TooManyRequests. */
+async function takeSlot(deps: AttemptLimitDeps, key: string, limit: number): Promise<number> {
+  const windowMs = IP_WINDOW_SEC * 1000
+  let waitedMs = 0
+  for (let pollMs = SLOT_POLL_FIRST_MS; ; pollMs = Math.min(2 * pollMs, SLOT_POLL_MAX_MS)) {
+    const nowMs = deps.clock.now()
+    const verdict = await deps.store.takeAttemptSlot(key, nowMs, IP_WINDOW_SEC, limit)
+    if (verdict.allowed) return nowMs
+    if (verdict.failures >= limit) {
+      throw new TooManyRequests(Math.ceil((windowMs - (nowMs % windowMs)) / 1000), `${limit} failures from ${key} this minute`)
+    }
+    if (waitedMs >= SLOT_WAIT_MAX_MS) throw new TooManyRequests(1, `${limit} attempts from ${key} in flight for ${waitedMs} ms`)
+    // Real time, not the injected clock: this waits for other requests to finish.
+    await sleep(pollMs)
+    waitedMs += pollMs
   }
 }
 

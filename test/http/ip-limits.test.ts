@@ -79,12 +79,10 @@ for (const backend of backends()) {
         t.equal(r.refused, 200 - r.checked)
       })
 
-      t.test('logins in flight hold slots only until they end: successes give them back', async t => {
-        for (let round = 0; round < 3; round++) {
-          const statuses = await Promise.all(Array.from({ length: 5 }, () =>
-            login(app, 'spa', { username: 'alice', password: PASSWORD }, { remoteAddress: '192.0.2.52' }).then(r => r.statusCode)))
-          t.same(statuses, [200, 200, 200, 200, 200], `round ${round + 1}`)
-        }
+      t.test('a burst of 40 good logins is queued behind the 5 slots, not refused', async t => {
+        const statuses = await Promise.all(Array.from({ length: 40 }, () =>
+          login(app, 'spa', { username: 'alice', password: PASSWORD }, { remoteAddress: '192.0.2.52' }).then(r => r.statusCode)))
+        t.same(statuses, Array.from({ length: 40 }, () => 200))
       })
     })
 
