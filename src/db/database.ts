@@ -37,7 +37,7 @@ export async function openDatabase(opts: { databaseUrl?: string | undefined; dat
     const pglite = await PGlite.create(opts.dataDir)
     // PGlite unpacks a fresh database with mode 0666 files whatever the umask (PostgreSQL itself
     // then creates 0600 ones); this also tightens a data directory made by an older version.
-    await makeTreePrivate(opts.dataDir)
+    makeTreePrivate(opts.dataDir)
     const db = await openPGlite(pglite)
     return { ...db, close: () => db.close().finally(lock.release) }
   } catch (err) {
