@@ -69,13 +69,14 @@ for (const kind of adapters) {
     t.test('issue 10: ending a login session returns its families once', async t => {
       const a = unique('sess')
       await store.createLoginSession(a, sessionRecord(), T0, HOUR)
-      await store.addFamilyToLoginSession(a, 'f1', T0)
+      t.equal(await store.addFamilyToLoginSession(a, 'f1', T0), true)
       await store.addFamilyToLoginSession(a, 'f2', T0)
       const ended = await store.endLoginSession(a, T0 + 1)
       t.same(ended?.session, sessionRecord())
       t.same(ended?.familyIds.sort(), ['f1', 'f2'])
       t.equal(await store.endLoginSession(a, T0 + 2), null)
       t.equal(await store.touchLoginSession(a, T0 + 2, HOUR), null)
+      t.equal(await store.addFamilyToLoginSession(a, 'f3', T0 + 2), false, 'no family joins an ended session')
     })
 
     t.test('issue 10: a user\'s login sessions can be listed (to end them all)', async t => {

@@ -78,7 +78,11 @@ export function createMemoryLoginStore(): LoginStore {
       s.idleExpiresAtMs = Math.min(nowMs + idleTtlMs, s.record.absoluteExpiresAtMs)
       return s.record
     },
-    addFamilyToLoginSession: async (idHash, familyId, nowMs) => { liveSession(idHash, nowMs)?.families.add(familyId) },
+    addFamilyToLoginSession: async (idHash, familyId, nowMs) => {
+      const s = liveSession(idHash, nowMs)
+      s?.families.add(familyId)
+      return s !== undefined
+    },
     endLoginSession: async (idHash, nowMs) => {
       const s = liveSession(idHash, nowMs)
       sessions.delete(idHash)
