@@ -20,7 +20,7 @@ const MAX_PARAM_CHARS = 2000
  * RFC 6749 §4.1.2.1: the client and redirect URI of an authorization request, which must be
  * established before any error may be sent to the redirect URI. Throws {@link InvalidRequest}
  * (shown on Sigil's own page, never redirected) for a missing or unknown `client_id`, or a
- * `redirect_uri` missing or not registered for the client by exact string match.
+ * `redirect_uri` missing or not registered for the client (see {@link isSameRedirectUri}).
  */
 export async function resolveRedirectTarget(
   findClient: (clientId: string) => Promise<Client | null>, params: AuthorizeParams,
@@ -31,10 +31,31 @@ export async function resolveRedirectTarget(
   if (!client) throw new InvalidRequest('unknown client_id', `unknown client ${clientId.slice(0, 128)}`)
   const redirectUri = params.redirect_uri
   if (redirectUri === undefined || redirectUri === '') throw new InvalidRequest('redirect_uri is missing')
-  if (!client.redirectUris.includes(redirectUri)) {
+  if (!client.redirectUris.some(registered => isSameRedirectUri(registered, redirectUri))) {
     throw new InvalidRequest('redirect_uri is not registered for this client', `unregistered redirect_uri for ${clientId}`)
   }
   return { client, redirectUri }
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost'])
+
+/**
+ * Exact string match (RFC 9700 §4.1.3), except for loopback redirect URIs of native apps:
+ * RFC 8252 §7.3 says the server MUST allow any port at request time, since the app listens on
+ * an ephemeral one. There scheme, host, path and query still match exactly; only the port may
+ * differ. The token request must then repeat the URI with the port it used. Pure.
+ */
+export function isSameRedirectUri(registered: string, requested: string): boolean {
+  if (registered === requested) return true
+  if (!registered.startsWith('http://') || !requested.startsWith('http://')) return false
+  if (!URL.canParse(registered) || !URL.canParse(requested)) return false
+  const a = new URL(registered)
+  const b = new URL(requested)
+  if (!LOOPBACK_HOSTS.has(a.hostname) || a.hostname !== b.hostname) return false
+  if (b.username !== '' || b.password !== '' || requested.includes('#')) return false
+  a.port = ''
+  b.port = ''
+  return a.href === b.href
 }
 
 /**

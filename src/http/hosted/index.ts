@@ -43,4 +43,5 @@ export const hostedRoutes = (s: Services): FastifyPluginAsync => async app => {
   })
 }
 
-const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1) + (s.endsWith('.') ? '' : '.')
+/** A sentence for the page; a leading parameter name (`redirect_uri …`) keeps its spelling. */
+const capitalize = (s: string) => (/^\S*_/.test(s) ? s : s.charAt(0).toUpperCase() + s.slice(1)) + (s.endsWith('.') ? '' : '.')
