@@ -69,8 +69,12 @@ export interface ServiceOptions {
 /** Opens storage and wires the domain; {@link Services.start} brings it to life. */
 export async function createServices(config: Config, opts: ServiceOptions): Promise<Services> {
   const { clock, log } = opts
-  const kek = await loadKek(config, log)
+  // The database first: on the embedded defaults a process refused its lock writes nothing (no KEK file either).
   const db = opts.db ?? await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrate: opts.migrate })
+  const kek = await loadKek(config, log).catch(async (err: unknown) => {
+    if (!opts.db) await db.close()
+    throw err
+  })
   const store = opts.store ?? (config.redisUrl ? createRedisStore({ url: config.redisUrl }) : createMemoryStore())
   const clientRepo = createClientRepo(db.prisma)
   const cache = new ClientCache(id => clientRepo.find(id), clock.now)
