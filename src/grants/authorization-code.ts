@@ -3,21 +3,28 @@ import { recordCodeExchange, redeemAuthorizationCode } from '../authorize/author
 import { CODE_VERIFIER } from '../authorize/pkce.js'
 import { InvalidGrant, InvalidRequest } from '../errors.js'
 import { endFamily, revocationRetentionMs, startFamily, type SessionDeps } from '../refresh/refresh-family.js'
-import type { CodeExchange, LoginStore } from '../store/login-ports.js'
+import type { Config } from '../config.js'
+import type { AuthorizationCodeRecord, CodeExchange, LoginStore } from '../store/login-ports.js'
 import type { UserDeps } from '../users/user-registry.js'
 import type { GrantDeps, TokenRequest, TokenResponse } from './issue.js'
 import { issueUserTokens } from './user-tokens.js'
 
 export const grantType = 'authorization_code'
 
-export type AuthorizationCodeGrantDeps = GrantDeps & { store: LoginStore; sessions: SessionDeps; users: Pick<UserDeps, 'repo'> }
+export type AuthorizationCodeGrantDeps = GrantDeps & {
+  store: LoginStore
+  sessions: SessionDeps
+  users: Pick<UserDeps, 'repo'>
+  config: Pick<Config, 'loginSessionIdleTtlSec'>
+}
 
 /**
  * RFC 6749 §4.1.3 with RFC 7636 §4.5: trades a code for the user's tokens. The client was
  * authenticated by the token route (confidential clients must be); the code must be its own,
  * for the same `redirect_uri`, with the matching `code_verifier`. A client registered for
  * refresh tokens starts a family, which joins the browser's login session so logout ends it.
- * A code presented twice is `invalid_grant` and revokes what its first exchange issued.
+ * A code presented twice is `invalid_grant` and revokes what its first exchange issued, and
+ * so is a code whose login session was logged out before the exchange.
  */
 export async function handle(req: TokenRequest, deps: AuthorizationCodeGrantDeps): Promise<TokenResponse> {
   const code = req.params.code
@@ -34,11 +41,10 @@ export async function handle(req: TokenRequest, deps: AuthorizationCodeGrantDeps
   })
   const user = await deps.users.repo.find(granted.userId)
   if (!user || user.disabled) throw new InvalidGrant('the user of this code is deleted or disabled')
-  let family: { familyId: string; refreshToken: string } | undefined
-  if (req.client.grantTypes.includes('refresh_token')) {
-    family = await startFamily(deps.sessions, { userId: user.id, clientId: req.client.clientId, scope: granted.scope, authTimeSec: granted.authTimeSec })
-    await deps.store.addFamilyToLoginSession(granted.loginSessionHash, family.familyId, deps.clock.now())
+  if (!await deps.store.touchLoginSession(granted.loginSessionHash, deps.clock.now(), deps.config.loginSessionIdleTtlSec * 1000)) {
+    throw new InvalidGrant('the login session of this code has ended')
   }
+  const family = req.client.grantTypes.includes('refresh_token') ? await startSessionFamily(deps, req, granted) : undefined
   const tokens = await issueUserTokens(deps, req, {
     user, scope: granted.scope, authTimeSec: granted.authTimeSec,
     ...(family ? { sid: family.familyId } : {}), ...(granted.nonce === undefined ? {} : { nonce: granted.nonce }),
@@ -47,6 +53,14 @@ export async function handle(req: TokenRequest, deps: AuthorizationCodeGrantDeps
   const { jti, exp } = decodeJwt(tokens.access_token) as { jti: string; exp: number }
   await recordCodeExchange(codeDeps, code, { jti, accessExpiresAtMs: exp * 1000, ...(family ? { familyId: family.familyId } : {}) }, revoke)
   return family ? { ...tokens, refresh_token: family.refreshToken } : tokens
+}
+
+/** A refresh family for the code's login, recorded on its login session (which a concurrent logout may just have ended). */
+async function startSessionFamily(deps: AuthorizationCodeGrantDeps, req: TokenRequest, granted: AuthorizationCodeRecord) {
+  const family = await startFamily(deps.sessions, { userId: granted.userId, clientId: req.client.clientId, scope: granted.scope, authTimeSec: granted.authTimeSec })
+  if (await deps.store.addFamilyToLoginSession(granted.loginSessionHash, family.familyId, deps.clock.now())) return family
+  await endFamily(deps.sessions, family.familyId)
+  throw new InvalidGrant('the login session of this code ended during the exchange')
 }
 
 /** Ends the family and denylists the access token an exchange issued. */

@@ -35,8 +35,11 @@ export interface LoginStore {
    * expiry), with its idle expiry pushed to `nowMs + idleTtlMs`; null otherwise.
    */
   touchLoginSession(idHash: string, nowMs: number, idleTtlMs: number): Promise<LoginSessionRecord | null>
-  /** Records a refresh family born from the session, so logging out ends it. No-op for an unknown session. */
-  addFamilyToLoginSession(idHash: string, familyId: string, nowMs: number): Promise<void>
+  /**
+   * Atomic: records a refresh family born from the session, so logging out ends it. Returns
+   * false, recording nothing, when the session is gone.
+   */
+  addFamilyToLoginSession(idHash: string, familyId: string, nowMs: number): Promise<boolean>
   /** Atomic: removes the session and returns its record and families; null when there was none. */
   endLoginSession(idHash: string, nowMs: number): Promise<{ session: LoginSessionRecord; familyIds: string[] } | null>
   /** Hashes of the login sessions started for a user (some may have ended since). */

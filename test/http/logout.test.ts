@@ -58,6 +58,17 @@ for (const backend of backends()) {
       t.equal(late.json().error, 'invalid_grant', 'the family born from the session ended')
     })
 
+    t.test('issue 10: a code whose login session was logged out before the exchange is invalid_grant', async t => {
+      const browser = new Browser(app)
+      const { verifier, response } = authorizeSpa(browser)
+      const page = await response
+      const r = await browser.post('/oauth2/authorize/login', { ...hiddenFields(page.body), username: 'alice', password: PASSWORD })
+      const out = await browser.get('/oauth2/logout')
+      await browser.post('/oauth2/logout', hiddenFields(out.body))
+      const late = await exchangeCode(app, { code: redirectQuery(r).code!, redirect_uri: SPA_CB, code_verifier: verifier, client_id: 'spa' })
+      t.equal(late.json().error, 'invalid_grant')
+    })
+
     t.test('issue 10: an expired id_token_hint still identifies the client', async t => {
       const { browser, tokens } = await loggedIn()
       clock.advance(24 * 3600 * 1000)

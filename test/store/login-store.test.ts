@@ -69,13 +69,14 @@ for (const kind of adapters) {
     t.test('issue 10: ending a login session returns its families once', async t => {
       const a = unique('sess')
       await store.createLoginSession(a, sessionRecord(), T0, HOUR)
-      await store.addFamilyToLoginSession(a, 'f1', T0)
+      t.equal(await store.addFamilyToLoginSession(a, 'f1', T0), true)
       await store.addFamilyToLoginSession(a, 'f2', T0)
       const ended = await store.endLoginSession(a, T0 + 1)
       t.same(ended?.session, sessionRecord())
       t.same(ended?.familyIds.sort(), ['f1', 'f2'])
       t.equal(await store.endLoginSession(a, T0 + 2), null)
       t.equal(await store.touchLoginSession(a, T0 + 2, HOUR), null)
+      t.equal(await store.addFamilyToLoginSession(a, 'f3', T0 + 2), false, 'no family joins an ended session')
     })
 
     t.test('issue 10: a user\'s login sessions can be listed (to end them all)', async t => {
@@ -112,8 +113,14 @@ for (const kind of adapters) {
         await store.addFamilyToLoginSession(s, 'f1', T0)
         await store.touchLoginSession(s, T0 + 1, HOUR)
         await store.rememberConsent(unique('user'), 'tp', ['openid'], T0, HOUR)
+        await store.saveInteraction(unique('ix'), { request: { clientId: 'a', redirectUri: 'https://a/cb', scope: [], codeChallenge: 'x', prompt: [] }, csrfHash: 'h' }, T0, HOUR)
+        const code = unique('code')
+        await store.saveAuthorizationCode(code, codeRecord(), T0)
+        await store.consumeAuthorizationCode(code, T0 + 1, HOUR)
+        await store.recordCodeExchange(code, { jti: 'j', accessExpiresAtMs: T0 + HOUR })
+        await store.consumeAuthorizationCode(code, T0 + 2, HOUR)
         const { seen, immortal } = await keysWithoutTtl(`${prefix}*`)
-        t.ok(seen > 3)
+        t.ok(seen > 5)
         t.same(immortal, [])
       })
     }

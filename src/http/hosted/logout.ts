@@ -19,19 +19,9 @@ import { sendPage } from './page-reply.js'
 export const logoutRoutes = (ctx: HostedContext): FastifyPluginAsync => async app => {
   const logout = async (req: FastifyRequest, reply: FastifyReply) => {
     const params = readParams(req.method === 'GET' ? req.query : req.body)
-    const hint = params.id_token_hint ? await verifyIdTokenHint(ctx.s.sessions, params.id_token_hint) : null
-    if (params.id_token_hint && !hint) return sendErrorPage(ctx, reply, 400, 'Sign-out failed', 'The sign-out request is not valid.')
-    if (hint && params.client_id !== undefined && params.client_id !== hint.clientId) {
-      return sendErrorPage(ctx, reply, 400, 'Sign-out failed', 'The sign-out request names two different applications.')
-    }
-    const clientId = hint?.clientId ?? params.client_id
-    const returnTo = params.post_logout_redirect_uri
-    if (returnTo !== undefined) {
-      const client = clientId === undefined ? null : await findClient(ctx.s.clients, clientId)
-      if (!client || !client.postLogoutRedirectUris.includes(returnTo)) {
-        return sendErrorPage(ctx, reply, 400, 'Sign-out failed', 'The address to return to after signing out is not registered.')
-      }
-    }
+    const target = await logoutTarget(ctx, params)
+    if (typeof target === 'string') return sendErrorPage(ctx, reply, 400, 'Sign-out failed', target)
+    const { hint, clientId, returnTo } = target
     const posted = req.method === 'POST' && params.csrf_token !== undefined
     if (posted && !isCsrfValid(req, ctx.names, params.csrf_token)) {
       return sendErrorPage(ctx, reply, 403, 'Request refused', 'This form was not sent from the sign-out page you were shown.')
@@ -53,4 +43,23 @@ export const logoutRoutes = (ctx: HostedContext): FastifyPluginAsync => async ap
   }
   app.get('/oauth2/logout', logout)
   app.post('/oauth2/logout', logout)
+}
+
+/**
+ * Who asks for the logout and where the browser may go afterwards: the verified hint, the
+ * client, and a return address registered for that client. A string says what is wrong.
+ */
+async function logoutTarget(ctx: HostedContext, params: Record<string, string | undefined>): Promise<
+  { hint: { clientId: string } | null; clientId: string | undefined; returnTo: string | undefined } | string
+> {
+  const hint = params.id_token_hint ? await verifyIdTokenHint(ctx.s.sessions, params.id_token_hint) : null
+  if (params.id_token_hint && !hint) return 'The sign-out request is not valid.'
+  if (hint && params.client_id !== undefined && params.client_id !== hint.clientId) return 'The sign-out request names two different applications.'
+  const clientId = hint?.clientId ?? params.client_id
+  const returnTo = params.post_logout_redirect_uri
+  if (returnTo !== undefined) {
+    const client = clientId === undefined ? null : await findClient(ctx.s.clients, clientId)
+    if (!client || !client.postLogoutRedirectUris.includes(returnTo)) return 'The address to return to after signing out is not registered.'
+  }
+  return { hint, clientId, returnTo }
 }

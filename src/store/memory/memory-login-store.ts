@@ -5,6 +5,11 @@ interface Session { record: LoginSessionRecord; idleExpiresAtMs: number; familie
 
 /** Entries past their time are dropped on read, and all of them every this many writes. */
 const SWEEP_EVERY = 1024
+/**
+ * Anyone can start an authorization request, so pending ones are capped: past this many the
+ * oldest is dropped (its user starts again), and a flood cannot exhaust memory.
+ */
+const MAX_INTERACTIONS = 100_000
 
 /**
  * {@link LoginStore} in this process, for the single-instance embedded default. Node runs
@@ -35,6 +40,7 @@ export function createMemoryLoginStore(): LoginStore {
   return {
     saveInteraction: async (id, record, nowMs, ttlMs) => {
       sweep(nowMs)
+      if (interactions.size >= MAX_INTERACTIONS) interactions.delete(interactions.keys().next().value!)
       interactions.set(id, { record, untilMs: nowMs + ttlMs })
     },
     findInteraction: async (id, nowMs) => {
@@ -78,7 +84,11 @@ export function createMemoryLoginStore(): LoginStore {
       s.idleExpiresAtMs = Math.min(nowMs + idleTtlMs, s.record.absoluteExpiresAtMs)
       return s.record
     },
-    addFamilyToLoginSession: async (idHash, familyId, nowMs) => { liveSession(idHash, nowMs)?.families.add(familyId) },
+    addFamilyToLoginSession: async (idHash, familyId, nowMs) => {
+      const s = liveSession(idHash, nowMs)
+      s?.families.add(familyId)
+      return s !== undefined
+    },
     endLoginSession: async (idHash, nowMs) => {
       const s = liveSession(idHash, nowMs)
       sessions.delete(idHash)

@@ -132,7 +132,7 @@ export function createRedisLoginStore(redis: RedisClient, prefix: string): Login
       const rec = await r.sigilLoginTouch(...session(hash), nowMs, idleTtlMs)
       return rec ? JSON.parse(rec) as LoginSessionRecord : null
     },
-    addFamilyToLoginSession: async (hash, familyId) => { await r.sigilLoginAddFamily(...session(hash), familyId) },
+    addFamilyToLoginSession: async (hash, familyId) => (await r.sigilLoginAddFamily(...session(hash), familyId)) === 1,
     endLoginSession: async (hash, nowMs) => {
       const [rec, ...familyIds] = await r.sigilLoginEnd(...session(hash), nowMs)
       return rec ? { session: JSON.parse(rec) as LoginSessionRecord, familyIds } : null
