@@ -58,14 +58,15 @@ async function introspectAccessToken(deps: RevocationDeps, token: string): Promi
  */
 async function isStillValid(deps: RevocationDeps, claims: AccessTokenClaims): Promise<boolean> {
   const nowMs = deps.clock.now()
-  // The generation first: read after a loss, the revocation lists below are empty.
-  const storeGeneration = await deps.generation.current()
   const [client, denied, familyRevoked, userRevokedAtMs] = await Promise.all([
     deps.findClient(claims.client_id),
     deps.store.isAccessTokenDenied(claims.jti, nowMs),
     claims.sid === undefined ? false : deps.store.isFamilyRevoked(claims.sid, nowMs),
     deps.store.userRevokedAtMs(claims.sub, nowMs),
   ])
+  // The generation after the lists: if they were read empty because the store had just lost
+  // its data, the marker read now is gone too, and the token is refused.
+  const storeGeneration = await deps.generation.current()
   if (claims.sgen !== storeGeneration || client === null || claims.cgen !== client.generation) return false
   // Seconds against milliseconds: a token from the very second of a logout-everywhere counts as revoked.
   return !denied && !familyRevoked && (userRevokedAtMs === null || claims.iat * 1000 > userRevokedAtMs)
