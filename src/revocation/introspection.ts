@@ -68,7 +68,7 @@ async function isStillValid(deps: RevocationDeps, claims: AccessTokenClaims): Pr
   // The generation after the lists: if they were read empty because the store had just lost
   // its data, the marker read now is gone too, and the token is refused.
   const storeGeneration = await deps.generation.current()
-  const scope = claims.scope.split(' ').filter(Boolean)
+  const scope = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : []
   if (claims.sgen !== storeGeneration || !isIssuedUnder(client, { generation: claims.cgen, scope })) return false
   // Seconds against milliseconds: a token from the very second of a logout-everywhere counts as revoked.
   return !denied && !familyRevoked && (userRevokedAtMs === null || claims.iat * 1000 > userRevokedAtMs)
