@@ -43,6 +43,16 @@ export interface Client {
 
 export const isPublicClient = (c: Pick<Client, 'tokenEndpointAuthMethod'>) => c.tokenEndpointAuthMethod === 'none'
 
+/**
+ * Issue 11: whether something issued earlier still fits the client as it is now: issued under
+ * this very registration (`generation`) and asking for nothing the client may no longer have.
+ * Every change that narrows a client starts a new generation; the scope check holds even for
+ * one that did not pass through the registry.
+ */
+export function isIssuedUnder(client: Pick<Client, 'generation' | 'scopes'> | null, issued: { generation: string | undefined; scope: readonly string[] }): boolean {
+  return client !== null && issued.generation === client.generation && issued.scope.every(s => client.scopes.includes(s))
+}
+
 /** RFC 6749 §3.3 scope-token: NQCHAR = %x21 / %x23-5B / %x5D-7E. */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
 

@@ -12,8 +12,8 @@ export type RefreshGrantDeps = GrantDeps & { sessions: SessionDeps; users: Pick<
  * RFC 6749 §6: trades a refresh token for new tokens in the same family (`sid`), rotating the
  * refresh token. A requested scope may only narrow the family's, and is checked before the
  * token is spent. A deleted or disabled user's family ends here, and so does a family that
- * began under an earlier registration of the client (re-registered, new secret, narrowed). Throws InvalidRequest,
- * InvalidScope or InvalidGrant.
+ * began under an earlier registration of the client (re-registered, new secret, narrowed).
+ * Throws InvalidRequest, InvalidScope or InvalidGrant.
  */
 export async function handle(req: TokenRequest, deps: RefreshGrantDeps): Promise<TokenResponse> {
   const token = req.params.refresh_token

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import type { Client } from '../clients/client.js'
+import { isIssuedUnder, type Client } from '../clients/client.js'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import { InvalidGrant } from '../errors.js'
@@ -24,7 +24,7 @@ export interface SessionDeps {
 }
 
 /** The client a refresh request authenticated as: the family must have begun under this very registration. */
-export type FamilyClient = Pick<Client, 'clientId' | 'generation'>
+export type FamilyClient = Pick<Client, 'clientId' | 'generation' | 'scopes'>
 
 /** `<family id>.<secret>`: 128-bit id (the access token's `sid`), 256-bit secret. */
 const TOKEN_SHAPE = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/
@@ -63,7 +63,7 @@ export async function startFamily(
  * client since deleted, registered again, given a new secret or narrowed is dead.
  */
 export async function isFamilyOfCurrentClient(deps: Pick<SessionDeps, 'findClient'>, family: FamilyRecord): Promise<boolean> {
-  return (await deps.findClient(family.clientId))?.generation === family.clientGeneration
+  return isIssuedUnder(await deps.findClient(family.clientId), { generation: family.clientGeneration, scope: family.scope })
 }
 
 /**
@@ -81,7 +81,7 @@ export async function peekFamily(deps: SessionDeps, client: FamilyClient, token:
 
 /** Ends a family that began under an earlier registration of its client; throws {@link InvalidGrant} then. */
 async function requireSameRegistration(deps: SessionDeps, family: FamilyRecord, client: FamilyClient): Promise<void> {
-  if (family.clientGeneration === client.generation) return
+  if (isIssuedUnder(client, { generation: family.clientGeneration, scope: family.scope })) return
   await endFamily(deps, family.familyId)
   deps.log.info({ event: 'family_of_changed_client', family_id: family.familyId, client_id: client.clientId },
     'refresh family ended: its client was registered again or changed since it began')

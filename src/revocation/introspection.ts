@@ -1,3 +1,4 @@
+import { isIssuedUnder } from '../clients/client.js'
 import { InvalidToken } from '../errors.js'
 import { familyIdOf, hashRefreshToken, isFamilyOfCurrentClient } from '../refresh/refresh-family.js'
 import { verifyAccessToken, type AccessTokenClaims } from '../tokens/access-token.js'
@@ -59,15 +60,17 @@ async function introspectAccessToken(deps: RevocationDeps, token: string): Promi
  */
 async function isStillValid(deps: RevocationDeps, claims: AccessTokenClaims): Promise<boolean> {
   const nowMs = deps.clock.now()
-  // The generation first: read after a loss, the revocation lists below are empty.
-  const storeGeneration = await deps.generation.current()
   const [client, denied, familyRevoked, userRevokedAtMs] = await Promise.all([
     deps.findClient(claims.client_id),
     deps.store.isAccessTokenDenied(claims.jti, nowMs),
     claims.sid === undefined ? false : deps.store.isFamilyRevoked(claims.sid, nowMs),
     deps.store.userRevokedAtMs(claims.sub, nowMs),
   ])
-  if (claims.sgen !== storeGeneration || client === null || claims.cgen !== client.generation) return false
+  // The generation after the lists: if they were read empty because the store had just lost
+  // its data, the marker read now is gone too, and the token is refused.
+  const storeGeneration = await deps.generation.current()
+  const scope = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : []
+  if (claims.sgen !== storeGeneration || !isIssuedUnder(client, { generation: claims.cgen, scope })) return false
   // Seconds against milliseconds: a token from the very second of a logout-everywhere counts as revoked.
   return !denied && !familyRevoked && (userRevokedAtMs === null || claims.iat * 1000 > userRevokedAtMs)
 }

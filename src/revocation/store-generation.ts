@@ -75,6 +75,8 @@ async function syncGeneration(deps: StoreGenerationDeps): Promise<string> {
       ? await deps.store.swapGenerationMarker(marker, fresh)
       : marker
     if (target === null) continue
+    // The two reads above raced another instance's recovery, which already recorded this marker.
+    if (target === recorded?.current) return target
     if (await deps.repo.replace(recorded?.current ?? null, target, deps.clock.now())) {
       if (recorded) reportLoss(deps, recorded.current, target)
       return target

@@ -78,6 +78,21 @@ for (const backend of backends()) {
       t.equal(next.json().scope, 'openid read')
     })
 
+    t.test('issue 11: a token or family asking for more than its client now has is refused, however the client was narrowed', async t => {
+      const { app, services } = await buildTestApp(t, backend)
+      await setUpSurfaces(app)
+      const wide = await login(app)
+      // Narrowed behind the registry's back (no new generation): the scope check still holds.
+      await services.db.prisma.client.update({ where: { clientId: 'app' }, data: { scopes: ['openid', 'read'] } })
+      services.clients.cache.evict('app')
+      t.equal((await userinfo(app, wide.access_token)).statusCode, 401)
+      t.same(await introspect(app, wide.refresh_token), { active: false })
+      t.equal((await refresh(app, wide.refresh_token)).json().error, 'invalid_grant')
+      const narrow = await login(app, 'openid read')
+      t.equal((await userinfo(app, narrow.access_token)).statusCode, 200)
+      t.equal((await refresh(app, narrow.refresh_token)).statusCode, 200)
+    })
+
     t.test('issue 11: PATCH /admin/clients/:id — a rotated secret or narrowed scopes end what was issued before; widening ends nothing', async t => {
       const { app } = await buildTestApp(t, backend)
       await setUpSurfaces(app)
