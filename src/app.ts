@@ -74,6 +74,8 @@ export async function buildManagementApp(s: Services): Promise<FastifyInstance> 
   const app = Fastify({
     ...httpServerOptions(s.config),
     loggerInstance: s.log.child({ listener: 'management' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    clientErrorHandler: answerClientError,
     frameworkErrors: rejectMalformedUrl,
   })
   installErrorHandler(app, 'sigil')
