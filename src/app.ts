@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import formbody from '@fastify/formbody'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
-import { logRequests } from './http/access-log.js'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import { AccessLog } from './http/access-log.js'
 import { adminRoutes } from './http/admin/index.js'
 import { discoveryRoutes } from './http/discovery.js'
 import { parseForm } from './http/form-body.js'
@@ -34,8 +34,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
     loggerInstance: s.log as FastifyBaseLogger,
     trustProxy: trustProxyOption(s.config.trustProxy),
     bodyLimit: BODY_LIMIT_BYTES,
-    // One access line per request instead of two (http/access-log.ts).
-    disableRequestLogging: true,
+    logController: new AccessLog(),
     genReqId: req => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID()
@@ -44,7 +43,6 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
     frameworkErrors: rejectMalformedUrl,
   })
   installErrorHandler(app, 'sigil')
-  logRequests(app)
   // Only form and JSON bodies: text/plain (a Fastify default) would reach routes as a string.
   app.removeContentTypeParser('text/plain')
   // An empty JSON body (curl -X POST -H 'content-type: application/json' …/revoke) means "no parameters".
@@ -74,7 +72,8 @@ export async function buildManagementApp(s: Services): Promise<FastifyInstance> 
   const app = Fastify({
     ...httpServerOptions(s.config),
     loggerInstance: s.log.child({ listener: 'management' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Scrapes and probes every few seconds: no access lines.
+    logController: new LogController({ disableRequestLogging: true }),
     clientErrorHandler: answerClientError,
     frameworkErrors: rejectMalformedUrl,
   })
