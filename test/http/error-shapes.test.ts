@@ -37,7 +37,7 @@ for (const backend of backends()) {
         { name: '405 POST on a GET route', req: { method: 'POST', url: '/.well-known/jwks.json' }, status: 405, error: 'method_not_allowed', allow: 'GET, HEAD' },
         { name: '405 GET on the token endpoint', req: { method: 'GET', url: '/oauth2/token' }, status: 405, error: 'method_not_allowed', allow: 'POST' },
         { name: '405 PUT on /userinfo', req: { method: 'PUT', url: '/userinfo' }, status: 405, error: 'method_not_allowed', allow: 'GET, HEAD, POST' },
-        { name: '405 PATCH on an admin path with a parameter', req: { method: 'PATCH', url: '/admin/clients/web' }, status: 405, error: 'method_not_allowed', allow: 'DELETE, GET, HEAD' },
+        { name: '405 PUT on an admin path with a parameter', req: { method: 'PUT', url: '/admin/clients/web' }, status: 405, error: 'method_not_allowed', allow: 'DELETE, GET, HEAD, PATCH' },
         { name: '415 text/plain body', req: { method: 'POST', url: '/oauth2/token', headers: { 'content-type': 'text/plain' }, payload: 'x' }, status: 415, error: 'invalid_request' },
         { name: '400 malformed JSON', req: { method: 'POST', url: '/oauth2/token', headers: { 'content-type': 'application/json' }, payload: '{x' }, status: 400, error: 'invalid_request' },
         { name: '400 malformed form encoding', req: { method: 'POST', url: '/oauth2/token', headers: form, payload: 'grant_type=%zz' }, status: 400, error: 'invalid_request' },
