@@ -4,18 +4,20 @@
  * docs/performance.md for what each scenario does and the figures of the last run.
  *
  * Environment knobs (defaults keep the whole run under 6 minutes):
- *   BENCH_SECONDS=4      length of one measured load       BENCH_ROUNDS=3   rounds (medians over them)
+ *   BENCH_SECONDS=3      length of one measured load       BENCH_ROUNDS=3   rounds (medians over them)
  *   BENCH_WARMUP_SEC=1   one unmeasured load per server and scenario before the rounds
  *   BENCH_SOAK_SEC=15    client_credentials soak for the RSS figures (120 for the 2-minute soak)
  *   BENCH_ONLY=a,b       only these parts: client_credentials_es256, client_credentials_rs256, refresh,
  *                        login, introspection, jwks_200, jwks_304, verify, workers, p99_at_80, soak
  *   BENCH_SERVER_CPU=1 BENCH_LOAD_CPU=0 BENCH_WORKERS_CPUS=0,1   taskset CPU lists
  *   BENCH_REDIS_DB=9     Redis database used (its sigil:* and bench:* keys are deleted before and after)
+ *   BENCH_CPU_PROF=dir   run the main Sigil under node --cpu-prof (profile written to dir) and print
+ *                        its self-time summary; pair it with BENCH_ONLY to profile one path
  * Needs wrk (Debian: apt-get install wrk), taskset (util-linux), DATABASE_URL and REDIS_URL.
  * A smoke run: BENCH_SECONDS=1 BENCH_ROUNDS=1 BENCH_WARMUP_SEC=0 BENCH_SOAK_SEC=2 npm run bench
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,6 +25,7 @@ import { Redis } from 'ioredis'
 import pg from 'pg'
 import { CC_CLIENTS, FORM, LOGIN_CLIENT, REFRESH_CLIENT, SCOPE, USERS, basic } from './lib/fixtures.js'
 import { hasCommand, memoryMiB, stopProcess } from './lib/proc.js'
+import { summarizeProfile } from './lib/profile.js'
 import { setUpSigil, sigilRefreshTokens, startReference, startSigil, type Server } from './lib/sigil.js'
 import { runLoad, type LoadRequest, type LoadResult } from './lib/wrk.js'
 
@@ -31,7 +34,7 @@ const num = (name: string, fallback: number) => {
   if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a non-negative number`)
   return v
 }
-const SECONDS = num('BENCH_SECONDS', 4)
+const SECONDS = num('BENCH_SECONDS', 3)
 const ROUNDS = Math.max(1, num('BENCH_ROUNDS', 3))
 const WARMUP_SEC = num('BENCH_WARMUP_SEC', 1)
 const SOAK_SEC = num('BENCH_SOAK_SEC', 15)
@@ -40,12 +43,13 @@ const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '1'
 const LOAD_CPU = process.env.BENCH_LOAD_CPU ?? '0'
 const WORKERS_CPUS = process.env.BENCH_WORKERS_CPUS ?? '0,1'
 const CONNECTIONS = 50
+const PROF_DIR = process.env.BENCH_CPU_PROF
 const wanted = (part: string) => !ONLY || ONLY.has(part)
 
 type ServerName = 'sigil' | 'oidc-provider' | 'bare'
 interface Target { request: () => Promise<LoadRequest>; expect: number; expectBody?: string }
 interface Scenario { name: string; label: string; connections: number; targets: Partial<Record<ServerName, Target>> }
-interface Summary { rps: number; p50Ms: number; p99Ms: number; perCpuSec: number; cpuUse: number; errors: number; requests: number }
+interface Summary { rps: number; p50Ms: number; p99Ms: number; perCpuSec: number; cpuUse: number; otherUse: number; errors: number; requests: number }
 
 function preflight(): { databaseUrl: string; redisUrl: string } {
   const missing = [
@@ -71,7 +75,7 @@ const median = (xs: number[]) => {
 }
 const summarize = (rs: LoadResult[]): Summary => ({
   rps: median(rs.map(r => r.rps)), p50Ms: median(rs.map(r => r.p50Ms)), p99Ms: median(rs.map(r => r.p99Ms)),
-  perCpuSec: median(rs.map(r => r.perCpuSec)), cpuUse: median(rs.map(r => r.cpuUse)),
+  perCpuSec: median(rs.map(r => r.perCpuSec)), cpuUse: median(rs.map(r => r.cpuUse)), otherUse: median(rs.map(r => r.otherUse)),
   errors: rs.reduce((n, r) => n + r.errors, 0), requests: rs.reduce((n, r) => n + r.requests, 0),
 })
 const round = (x: number, digits = 0) => Number(x.toFixed(digits))
@@ -123,7 +127,7 @@ async function check(scenario: string, server: string, t: Target): Promise<void>
 /** bench/verify.ts (in-process: sigil/verify against jose.jwtVerify), pinned like a server. */
 function runVerify(alg: string): Promise<Record<string, number | string | boolean>> {
   const script = fileURLToPath(new URL('./verify.ts', import.meta.url))
-  const rounds = String(Math.max(5, Math.round(SECONDS * 3)) | 1)
+  const rounds = String(Math.max(5, Math.round(SECONDS * 4)) | 1)
   return new Promise((resolve, reject) => {
     const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, '--import', import.meta.resolve('tsx'), script, '--alg', alg, '--rounds', rounds, '--round-ms', '200'], { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
@@ -154,7 +158,9 @@ let exitCode = 0
 try {
   await clearRedis(redisUrl)
   log(`bench: starting servers (Sigil on PostgreSQL + Redis db ${new URL(redisUrl).pathname.slice(1)}; servers on CPU ${SERVER_CPU}, wrk on CPU ${LOAD_CPU})`)
-  const sigil = await startSigil({ cpus: SERVER_CPU, workers: 1, databaseUrl: db.url, redisUrl })
+  const sigil = await startSigil({
+    cpus: SERVER_CPU, workers: 1, databaseUrl: db.url, redisUrl, nodeArgs: PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROF_DIR}`] : [],
+  })
   servers.push(sigil)
   const oidc = await startReference('oidc-provider', { cpus: SERVER_CPU, redisUrl, readyPath: '/jwks', logDir: scratch })
   servers.push(oidc)
@@ -230,7 +236,7 @@ try {
   for (const s of scenarios) for (const [name, t] of Object.entries(s.targets)) await check(s.label, name, t)
   const serverOf = { sigil, 'oidc-provider': oidc, bare }
   const load = async (s: Scenario, name: ServerName, seconds: number) =>
-    runLoad(await s.targets[name]!.request(), { seconds, connections: s.connections, cpus: LOAD_CPU, serverPid: serverOf[name].child.pid! })
+    runLoad(await s.targets[name]!.request(), { seconds, connections: s.connections, cpus: LOAD_CPU, serverPid: serverOf[name].child.pid!, serverCpus: SERVER_CPU })
 
   if (WARMUP_SEC > 0) {
     log(`bench: warm-up, ${WARMUP_SEC} s per server and scenario`)
@@ -252,16 +258,16 @@ try {
 
   // The table, the ratios, one JSON line per scenario.
   const summaries = new Map(scenarios.map(s => [s.name, new Map([...results.get(s.name)!].map(([n, rs]) => [n, summarize(rs)]))]))
-  const rows: string[][] = [['scenario', 'server', 'req/s', 'p50 ms', 'p99 ms', 'req/CPU-s', 'CPU use', 'errors']]
+  const rows: string[][] = [['scenario', 'server', 'req/s', 'p50 ms', 'p99 ms', 'req/CPU-s', 'CPU use', 'others', 'errors']]
   for (const s of scenarios) {
     const sum = summaries.get(s.name)!
-    for (const [name, x] of sum) rows.push([s.label, name, fmt(x.rps), fmt(x.p50Ms, 2), fmt(x.p99Ms, 2), fmt(x.perCpuSec), fmt(x.cpuUse, 2), String(x.errors)])
+    for (const [name, x] of sum) rows.push([s.label, name, fmt(x.rps), fmt(x.p50Ms, 2), fmt(x.p99Ms, 2), fmt(x.perCpuSec), fmt(x.cpuUse, 2), fmt(x.otherUse, 2), String(x.errors)])
     const sg = sum.get('sigil')
     const ratio = (other: ServerName, key: 'rps' | 'perCpuSec') => sg && sum.get(other) ? round(sg[key] / sum.get(other)![key], 3) : undefined
     jsonLines.push(JSON.stringify({
       bench: s.name, connections: s.connections, seconds: SECONDS, rounds: ROUNDS,
       servers: Object.fromEntries([...sum].map(([n, x]) => [n, {
-        req_per_s: round(x.rps), p50_ms: round(x.p50Ms, 2), p99_ms: round(x.p99Ms, 2), req_per_cpu_s: round(x.perCpuSec), cpu_use: round(x.cpuUse, 2), errors: x.errors, requests: x.requests,
+        req_per_s: round(x.rps), p50_ms: round(x.p50Ms, 2), p99_ms: round(x.p99Ms, 2), req_per_cpu_s: round(x.perCpuSec), cpu_use: round(x.cpuUse, 2), other_use: round(x.otherUse, 2), errors: x.errors, requests: x.requests,
       }])),
       ratios: {
         rps_vs_oidc_provider: ratio('oidc-provider', 'rps'), rps_vs_bare: ratio('bare', 'rps'), per_cpu_s_vs_bare: ratio('bare', 'perCpuSec'),
@@ -286,11 +292,11 @@ try {
     // wrk has no rate control: a pause before each request paces every connection to ~80% of the peak.
     const ccEs256Sigil = await cc('ES256').sigil.request()
     const peak = S('client_credentials_es256', 'sigil')?.rps
-      ?? (await runLoad(ccEs256Sigil, { seconds: SECONDS, connections: CONNECTIONS, cpus: LOAD_CPU, serverPid: sigil.child.pid! })).rps
+      ?? (await runLoad(ccEs256Sigil, { seconds: SECONDS, connections: CONNECTIONS, cpus: LOAD_CPU, serverPid: sigil.child.pid!, serverCpus: SERVER_CPU })).rps
     // A short calibration load measures the latency at that pace; the measured load corrects for it.
     const target = 0.8 * peak
     const paceFor = (delayMs: number, seconds: number) =>
-      runLoad(ccEs256Sigil, { seconds, connections: CONNECTIONS, cpus: LOAD_CPU, serverPid: sigil.child.pid!, delayMs })
+      runLoad(ccEs256Sigil, { seconds, connections: CONNECTIONS, cpus: LOAD_CPU, serverPid: sigil.child.pid!, serverCpus: SERVER_CPU, delayMs })
     const firstDelay = Math.round(CONNECTIONS * 1000 / target)
     const calibration = await paceFor(firstDelay, Math.max(1, SECONDS / 2))
     const latencyMs = CONNECTIONS * 1000 / calibration.rps - firstDelay
@@ -318,16 +324,16 @@ try {
     servers.push(w[1], w[2])
     const req = (url: string) => post(`${url}/oauth2/token`, CC_BODY, { authorization: basic(CC_CLIENTS.ES256) })
     const runs: Record<1 | 2, LoadResult[]> = { 1: [], 2: [] }
-    for (const n of [1, 2] as const) if (WARMUP_SEC > 0) await runLoad(req(w[n].url), { seconds: WARMUP_SEC, connections: CONNECTIONS, cpus: LOAD_CPU, serverPid: w[n].child.pid! })
+    for (const n of [1, 2] as const) if (WARMUP_SEC > 0) await runLoad(req(w[n].url), { seconds: WARMUP_SEC, connections: CONNECTIONS, cpus: LOAD_CPU, serverPid: w[n].child.pid!, serverCpus: WORKERS_CPUS })
     for (let r = 0; r < ROUNDS; r++) {
       for (const n of r % 2 ? [2, 1] as const : [1, 2] as const) {
-        runs[n].push(await runLoad(req(w[n].url), { seconds: SECONDS, connections: CONNECTIONS, cpus: LOAD_CPU, serverPid: w[n].child.pid! }))
+        runs[n].push(await runLoad(req(w[n].url), { seconds: SECONDS, connections: CONNECTIONS, cpus: LOAD_CPU, serverPid: w[n].child.pid!, serverCpus: WORKERS_CPUS }))
       }
     }
     const one = summarize(runs[1])
     const two = summarize(runs[2])
     for (const [n, x] of [[1, one], [2, two]] as const) {
-      rows.push([`client_credentials, --workers ${n} (CPUs ${WORKERS_CPUS})`, 'sigil', fmt(x.rps), fmt(x.p50Ms, 2), fmt(x.p99Ms, 2), fmt(x.perCpuSec), fmt(x.cpuUse, 2), String(x.errors)])
+      rows.push([`client_credentials, --workers ${n} (CPUs ${WORKERS_CPUS})`, 'sigil', fmt(x.rps), fmt(x.p50Ms, 2), fmt(x.p99Ms, 2), fmt(x.perCpuSec), fmt(x.cpuUse, 2), fmt(x.otherUse, 2), String(x.errors)])
     }
     jsonLines.push(JSON.stringify({
       bench: 'workers', scenario: 'client_credentials_es256', cpus: WORKERS_CPUS,
@@ -341,7 +347,7 @@ try {
 
   if (wanted('soak') && SOAK_SEC > 0) {
     const before = memoryMiB(sigil.child.pid!)
-    const soak = await runLoad(await cc('ES256').sigil.request(), { seconds: SOAK_SEC, connections: CONNECTIONS, cpus: LOAD_CPU, serverPid: sigil.child.pid! })
+    const soak = await runLoad(await cc('ES256').sigil.request(), { seconds: SOAK_SEC, connections: CONNECTIONS, cpus: LOAD_CPU, serverPid: sigil.child.pid!, serverCpus: SERVER_CPU })
     const after = memoryMiB(sigil.child.pid!)
     jsonLines.push(JSON.stringify({ bench: 'soak', scenario: 'client_credentials_es256', seconds: SOAK_SEC, req_per_s: round(soak.rps), errors: soak.errors, rss_before_mib: before.rss, rss_after_mib: after.rss, peak_rss_mib: after.peak }))
     log(`bench: soak ${SOAK_SEC} s of client_credentials: RSS ${before.rss} MiB before, ${after.rss} MiB after, peak ${after.peak} MiB`)
@@ -354,6 +360,7 @@ try {
     '',
     `Sigil bench — ${new Date().toISOString()}, ${cpus().length}× ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`,
     `wrk -t1 -c<conns> -d${SECONDS}s on CPU ${LOAD_CPU}, servers on CPU ${SERVER_CPU}, keep-alive; medians of ${ROUNDS} alternating rounds`,
+    `CPU use: server CPU-s per second; others: share of the server's CPU(s) other processes took meanwhile`,
     `load average (1 min) at start ${loadAtStart.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)}: other work on the machine shares these cores`,
     '',
     line(rows[0]!), ...rows.slice(1).map(line),
@@ -372,6 +379,10 @@ try {
   await Promise.all(servers.map(s => stopProcess(s.child)))
   await db.drop().catch(e => log(`bench: could not drop the scratch database: ${String(e)}`))
   await clearRedis(redisUrl).catch(() => {})
+  if (PROF_DIR && exitCode === 0) {
+    const newest = readdirSync(PROF_DIR).filter(f => f.endsWith('.cpuprofile')).map(f => join(PROF_DIR, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]
+    if (newest) process.stdout.write(summarizeProfile(newest).join('\n') + '\n')
+  }
   if (exitCode === 0) {
     rmSync(scratch, { recursive: true, force: true })
     for (const s of servers) rmSync(join(s.logFile, '..'), { recursive: true, force: true })

@@ -115,3 +115,22 @@ export function memoryMiB(pid: number): { rss: number; peak: number } {
   }
   return { rss: Math.round(rss / 1024), peak: Math.round(peak / 1024) }
 }
+
+/** Busy and total clock ticks of each CPU in `cpus` (a taskset list like "1" or "0,1"), from /proc/stat. */
+export function cpuTicks(cpus: string): { busy: number; total: number } {
+  const wanted = new Set(cpus.split(',').flatMap(part => {
+    const [a, b] = part.split('-').map(Number)
+    return Array.from({ length: (b ?? a!) - a! + 1 }, (_, i) => a! + i)
+  }))
+  let busy = 0
+  let total = 0
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const m = /^cpu(\d+) (.*)$/.exec(line)
+    if (!m || !wanted.has(Number(m[1]))) continue
+    const t = m[2]!.trim().split(/\s+/).map(Number)
+    const sum = t.slice(0, 8).reduce((x, y) => x + y, 0)
+    total += sum
+    busy += sum - t[3]! - t[4]!
+  }
+  return { busy: busy / CLK_TCK, total: total / CLK_TCK }
+}

@@ -16,9 +16,9 @@ export interface Server { name: string; url: string; child: ChildProcess; logFil
  * default configuration and LOG_LEVEL (any LOG_LEVEL in the environment is dropped), its
  * output appended to a log file — pinned to `cpus`, in a scratch directory (the dev KEK is
  * written there), on PostgreSQL and Redis, with the bench admin client. Resolves once
- * /readyz answers 200.
+ * /readyz answers 200. `nodeArgs` go to node before the script (e.g. --cpu-prof).
  */
-export async function startSigil(o: { cpus: string; workers: number; databaseUrl: string; redisUrl: string; name?: string; cwd?: string }): Promise<Server & { cwd: string }> {
+export async function startSigil(o: { cpus: string; workers: number; databaseUrl: string; redisUrl: string; name?: string; cwd?: string; nodeArgs?: string[] }): Promise<Server & { cwd: string }> {
   if (!existsSync(SIGIL_CLI)) throw new Error(`${SIGIL_CLI} is missing: run \`npm run build\` first (\`npm run bench\` does)`)
   // Instances on one database share the directory: the dev KEK in keys/ sealed its signing keys.
   const cwd = o.cwd ?? mkdtempSync(join(tmpdir(), 'sigil-bench-'))
@@ -30,7 +30,7 @@ export async function startSigil(o: { cpus: string; workers: number; databaseUrl
   }
   delete env.LOG_LEVEL
   const logFile = join(cwd, `${name}.log`)
-  const child = spawnPinned(o.cpus, [process.execPath, SIGIL_CLI, 'serve', '--migrate', '--workers', String(o.workers)], { env, cwd, logFile })
+  const child = spawnPinned(o.cpus, [process.execPath, ...(o.nodeArgs ?? []), SIGIL_CLI, 'serve', '--migrate', '--workers', String(o.workers)], { env, cwd, logFile })
   const url = `http://127.0.0.1:${port}`
   await waitReady(`${url}/readyz`, child, logFile)
   if (o.workers > 1) await waitWorkers(child.pid!, o.workers)

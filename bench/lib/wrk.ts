@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { cpuSeconds } from './proc.js'
+import { cpuSeconds, cpuTicks } from './proc.js'
 
 const SCRIPT = fileURLToPath(new URL('../wrk/request.lua', import.meta.url))
 
@@ -24,6 +24,8 @@ export interface LoadOptions {
   cpus: string
   /** The server's pid: its CPU time (and its workers') is read before and after. */
   serverPid: number
+  /** The server's CPUs: how busy other processes kept them is read before and after. */
+  serverCpus: string
   delayMs?: number
 }
 
@@ -35,6 +37,8 @@ export interface LoadResult {
   perCpuSec: number
   /** Server CPU seconds over wall seconds: 1 is one core busy all the time. */
   cpuUse: number
+  /** Share of the server's CPUs that other processes (wrk included, if it shares them) used meanwhile. */
+  otherUse: number
   requests: number
   /** Responses with status ≥ 400, and connect/read/write/timeout errors. */
   errors: number
@@ -52,6 +56,7 @@ export async function runLoad(req: LoadRequest, o: LoadOptions): Promise<LoadRes
   }
   const argv = ['-c', o.cpus, 'wrk', '-t1', `-c${o.connections}`, `-d${Math.max(1, Math.round(o.seconds))}s`, '--timeout', '10s', '-s', SCRIPT, req.url]
   const cpuBefore = cpuSeconds(o.serverPid)
+  const ticksBefore = cpuTicks(o.serverCpus)
   const started = performance.now()
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn('taskset', argv, { env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -67,6 +72,8 @@ export async function runLoad(req: LoadRequest, o: LoadOptions): Promise<LoadRes
   })
   const wallSec = (performance.now() - started) / 1000
   const cpuSec = cpuSeconds(o.serverPid) - cpuBefore
+  const ticksAfter = cpuTicks(o.serverCpus)
+  const otherSec = ticksAfter.busy - ticksBefore.busy - cpuSec
   const line = /WRK_JSON (\{.*\})/.exec(out)?.[1]
   if (!line) throw new Error(`wrk printed no result: ${out.trim()}`)
   const r = JSON.parse(line) as { requests: number; duration_us: number; status_errors: number; socket_errors: number; p50_us: number; p99_us: number }
@@ -76,6 +83,7 @@ export async function runLoad(req: LoadRequest, o: LoadOptions): Promise<LoadRes
     p99Ms: r.p99_us / 1000,
     perCpuSec: cpuSec > 0 ? r.requests / cpuSec : NaN,
     cpuUse: cpuSec / wallSec,
+    otherUse: Math.max(0, otherSec / (ticksAfter.total - ticksBefore.total)),
     requests: r.requests,
     errors: r.status_errors + r.socket_errors,
   }
