@@ -148,9 +148,9 @@ const { databaseUrl: baseDatabaseUrl, redisUrl } = preflight()
 const started = Date.now()
 const loadAtStart = loadavg()[0]!
 const jsonLines: string[] = []
-const goals: Array<{ name: string; value: number; goal: string; met: boolean }> = []
-const goal = (name: string, value: number, target: number, lowerIsBetter = false) => {
-  if (Number.isFinite(value)) goals.push({ name, value, goal: `${lowerIsBetter ? '<' : '≥'} ${target}`, met: lowerIsBetter ? value < target : value >= target })
+const goals: Array<{ name: string; value: number; goal: string; met: boolean; perCpu?: number }> = []
+const goal = (name: string, value: number, target: number, lowerIsBetter = false, perCpu?: number) => {
+  if (Number.isFinite(value)) goals.push({ name, value, goal: `${lowerIsBetter ? '<' : '≥'} ${target}`, met: lowerIsBetter ? value < target : value >= target, perCpu })
 }
 
 const db = await scratchDatabase(baseDatabaseUrl)
@@ -274,17 +274,29 @@ try {
         req_per_s: round(x.rps), p50_ms: round(x.p50Ms, 2), p99_ms: round(x.p99Ms, 2), req_per_cpu_s: round(x.perCpuSec), cpu_use: round(x.cpuUse, 2), other_use: round(x.otherUse, 2), errors: x.errors, requests: x.requests,
       }])),
       ratios: {
-        rps_vs_oidc_provider: ratio('oidc-provider', 'rps'), rps_vs_bare: ratio('bare', 'rps'), per_cpu_s_vs_bare: ratio('bare', 'perCpuSec'),
+        rps_vs_oidc_provider: ratio('oidc-provider', 'rps'), per_cpu_s_vs_oidc_provider: ratio('oidc-provider', 'perCpuSec'),
+        rps_vs_bare: ratio('bare', 'rps'), per_cpu_s_vs_bare: ratio('bare', 'perCpuSec'),
       },
     }))
   }
   const S = (scenario: string, server: ServerName) => summaries.get(scenario)?.get(server)
   const div = (a: number | undefined, b: number | undefined) => a !== undefined && b !== undefined ? a / b : NaN
-  goal('client_credentials ES256 req/s: Sigil / node-oidc-provider', div(S('client_credentials_es256', 'sigil')?.rps, S('client_credentials_es256', 'oidc-provider')?.rps), 2.2)
-  goal('client_credentials ES256 req per CPU-s: Sigil / bare route', div(S('client_credentials_es256', 'sigil')?.perCpuSec, S('client_credentials_es256', 'bare')?.perCpuSec), 0.75)
-  goal('JWKS 304 req/s: Sigil / hello world', div(S('jwks_304', 'sigil')?.rps, S('jwks_304', 'bare')?.rps), 0.8)
-  goal('refresh on Redis req/s: Sigil / bare route', div(S('refresh', 'sigil')?.rps, S('refresh', 'bare')?.rps), 0.75)
-  goal('password login req/s: Sigil / bare argon2id route', div(S('login', 'sigil')?.rps, S('login', 'bare')?.rps), 0.9)
+  // Each ratio the issue names in req/s, with the same ratio per CPU-second alongside: on a shared
+  // machine (see the others column) the second is the steadier one.
+  const pair = (scenario: string, other: ServerName) => ({
+    rps: div(S(scenario, 'sigil')?.rps, S(scenario, other)?.rps), perCpu: div(S(scenario, 'sigil')?.perCpuSec, S(scenario, other)?.perCpuSec),
+  })
+  const vsOidc = pair('client_credentials_es256', 'oidc-provider')
+  goal('client_credentials ES256 req/s: Sigil / node-oidc-provider', vsOidc.rps, 2.2, false, vsOidc.perCpu)
+  goal('client_credentials ES256 req per CPU-s: Sigil / bare route', pair('client_credentials_es256', 'bare').perCpu, 0.75)
+  for (const [scenario, name, target] of [
+    ['jwks_304', 'JWKS 304 req/s: Sigil / hello world', 0.8],
+    ['refresh', 'refresh on Redis req/s: Sigil / bare route', 0.75],
+    ['login', 'password login req/s: Sigil / bare argon2id route', 0.9],
+  ] as const) {
+    const r = pair(scenario, 'bare')
+    goal(name, r.rps, target, false, r.perCpu)
+  }
   if (sigilRequests > 0) {
     const text = readFileSync(sigil.logFile)
     let lines = 0
@@ -369,7 +381,7 @@ try {
     '',
     line(rows[0]!), ...rows.slice(1).map(line),
     '',
-    ...goals.map(g => `${g.name.padEnd(66)} ${fmt(g.value, g.goal.startsWith('<') && g.value > 2 ? 1 : 2).padStart(6)}  goal ${g.goal.padEnd(6)} ${g.met ? 'met' : 'NOT MET'}`),
+    ...goals.map(g => `${g.name.padEnd(66)} ${fmt(g.value, g.goal.startsWith('<') && g.value > 2 ? 1 : 2).padStart(6)}  goal ${g.goal.padEnd(6)} ${(g.met ? 'met' : 'NOT MET').padEnd(7)}${g.perCpu === undefined ? '' : `  (per CPU-s: ${fmt(g.perCpu, 2)})`}`),
     '',
     ...jsonLines,
   ]
