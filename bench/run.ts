@@ -193,6 +193,7 @@ try {
   const relayTokens = CONNECTIONS + 14
   const bodiesFile = join(scratch, 'login-bodies.txt')
   writeFileSync(bodiesFile, USERS.map(u => new URLSearchParams({ grant_type: 'password', client_id: LOGIN_CLIENT, ...u, scope: SCOPE })).join('\n') + '\n')
+  // wrk sends the bodies in turn; `body` (the first user's) is what the check before the loads sends.
   const login = (url: string): LoadRequest => ({ ...post(url, new URLSearchParams({ grant_type: 'password', client_id: LOGIN_CLIENT, ...USERS[0]!, scope: SCOPE }).toString()), bodiesFile })
   const introspect = (url: string, token: string) => post(url, `token=${token}`, { authorization: basic(CC_CLIENTS.ES256) })
   const sigilEtag = (await fetch(`${sigil.url}/.well-known/jwks.json`)).headers.get('etag') ?? ''
