@@ -143,8 +143,8 @@ function runVerify(alg: string): Promise<Record<string, number | string | boolea
 }
 
 const servers: Server[] = []
-const scratch = mkdtempSync(join(tmpdir(), 'sigil-bench-run-'))
 const { databaseUrl: baseDatabaseUrl, redisUrl } = preflight()
+const scratch = mkdtempSync(join(tmpdir(), 'sigil-bench-run-'))
 const started = Date.now()
 const loadAtStart = loadavg()[0]!
 const jsonLines: string[] = []
