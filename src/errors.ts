@@ -20,8 +20,7 @@ export class InvalidRequest extends OAuthError {
 }
 
 /**
- * Input no legitimate client sends (NUL or other control characters, undecodable text, an
- * identifier outside its registered alphabet) where credentials are read: `invalid_request`,
+ * Input no legitimate client sends (a NUL character anywhere in the request): `invalid_request`,
  * and counted like a failed authentication (RATE_LIMIT_IP_FAILURES).
  */
 export class MalformedInput extends InvalidRequest {}

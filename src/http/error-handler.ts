@@ -49,7 +49,7 @@ export function installErrorHandler(app: FastifyInstance, realm: string): void {
 /**
  * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses before any route (headers over
  * the size limit: 431, a request that timed out: 408, anything unparsable: 400) is answered in
- * the same `{error, error_description}` shape, then the connection is closed.
+ * the same `{error, error_description}` shape, then the connection is closed (not left half-open).
  */
 export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return
@@ -61,7 +61,7 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
   socket.end([
     `HTTP/1.1 ${refusal.statusCode} ${STATUS_CODES[refusal.statusCode]}`, 'Connection: close', 'Cache-Control: no-store',
     'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`, '', body,
-  ].join('\r\n'))
+  ].join('\r\n'), () => socket.destroy())
 }
 
 function clientMessage(err: FastifyError): string {
