@@ -86,7 +86,6 @@ for (const [index, backend] of backends().entries()) {
       t.equal(tokens.claims()!.sub, w.userId)
     })
 
-    // Finding F1 (/work/briefs/e2e-findings.md): the server compared loopback redirect URIs with their port.
     t.test('issue 10: a native app registered with a portless loopback redirect URI may use any port (RFC 8252 §7.3)', async t => {
       const req = await authorizationRequest(w.native, w.uris.native)
       const callback = await navigateToCallback(page, w.redirect, req.url)
