@@ -1,25 +1,20 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import t, { type Test } from 'tap'
-import { loadMigrations } from '../src/db/migrate.js'
-import { createPostgresDatabase, serverUrls } from './helpers/backends.js'
-import { TEST_KEK } from './helpers/config.js'
+import type { Test } from 'tap'
 
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
+const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
 const TSX = import.meta.resolve('tsx')
-const servers = serverUrls()
 
-function sigil(cwd: string, env: Record<string, string>, ...args: string[]) {
+/** Runs `sigil …` (src/cli.ts through tsx) in `cwd`, on the embedded defaults unless `env` says otherwise. */
+export function sigil(cwd: string, env: Record<string, string>, ...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', TSX, CLI, ...args], {
     cwd, env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'warn', ...env }, encoding: 'utf8', timeout: 120_000,
   })
   return { status: r.status, stderr: r.stderr, json: () => JSON.parse(r.stdout) }
 }
 
-async function exercise(t: Test, cwd: string, env: Record<string, string>) {
+/** The client and key commands, each as the admin API would answer, on the database `env` names. */
+export async function exercise(t: Test, cwd: string, env: Record<string, string>) {
   const migrated = sigil(cwd, env, 'migrate')
   t.equal(migrated.status, 0, migrated.stderr)
   const created = sigil(cwd, env, 'clients', 'create', '--auth-method', 'client_secret_basic', '--grant-types', 'client_credentials',
@@ -56,23 +51,3 @@ async function exercise(t: Test, cwd: string, env: Record<string, string>) {
   t.equal(sigil(cwd, env, 'clients', 'delete', 'cli-made').status, 1)
   t.equal(sigil(cwd, env, 'keys', 'rotate', '--alg', 'HS256').status, 1, 'commander refuses a bad --alg')
 }
-
-t.test('the CLI on the embedded defaults (PGlite in ./data, dev KEK in ./keys)', async t => {
-  const cwd = mkdtempSync(join(tmpdir(), 'sigil-cli-'))
-  t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
-  await exercise(t, cwd, {})
-  t.equal(statSync(join(cwd, 'keys', 'kek')).mode & 0o777, 0o600, 'the development KEK is private to its owner')
-  t.ok(statSync(join(cwd, 'data')).isDirectory())
-})
-
-t.test('the CLI on PostgreSQL', { skip: servers ? false : 'needs DATABASE_URL' }, async t => {
-  const databaseUrl = await createPostgresDatabase(t)
-  const cwd = mkdtempSync(join(tmpdir(), 'sigil-cli-'))
-  t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
-  const env = { DATABASE_URL: databaseUrl, SIGIL_KEK: TEST_KEK }
-  const early = sigil(cwd, env, 'keys', 'list')
-  t.equal(early.status, 1)
-  t.match(early.stderr, /pending migration.*sigil migrate/)
-  t.same(sigil(cwd, env, 'migrate').json(), { applied: (await loadMigrations()).map(m => m.name) })
-  await exercise(t, cwd, env)
-})
