@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client.js'
 import type { User, UserClaims } from '../users/user.js'
 
-export type NewUser = Omit<User, 'createdAt' | 'disabled'>
+export type NewUser = Omit<User, 'createdAt' | 'disabled' | 'djangoId' | 'isStaff' | 'isSuperuser'>
 
 /** Storage of users. */
 export interface UserRepo {
@@ -21,6 +21,7 @@ export function createUserRepo(prisma: PrismaClient): UserRepo {
   const toUser = (r: Awaited<ReturnType<typeof prisma.user.findFirstOrThrow>>): User => ({
     id: r.id, username: r.username, usernameNormalized: r.usernameNormalized, email: r.email,
     claims: r.claims as UserClaims, passwordHash: r.passwordHash, disabled: r.disabled, createdAt: r.createdAt,
+    djangoId: r.djangoId, isStaff: r.isStaff, isSuperuser: r.isSuperuser,
   })
   return {
     find: async id => {
