@@ -79,6 +79,11 @@ for (const backend of backends()) {
       const r = await app.inject({ method: 'POST', url: '/api/token/', headers: { 'content-type': 'application/json' }, payload: '{"username":' })
       t.equal(r.statusCode, 400)
       t.match(r.json().detail, /^JSON parse error - /)
+      const text = await app.inject({ method: 'POST', url: '/api/token/', headers: { 'content-type': 'text/plain' }, payload: 'hello' })
+      expect(t, text, 415, { detail: 'Unsupported media type "text/plain" in request.' })
+      expect(t, await post(app, '', [1]), 400, { non_field_errors: ['Invalid data. Expected a dictionary, but got list.'] })
+      expect(t, await post(app, '', { username: null, password: { a: 1 } }), 400,
+        { username: ['This field may not be null.'], password: ['Not a valid string.'] })
       for (const path of ['', 'refresh/', 'verify/', 'blacklist/']) {
         const g = await app.inject({ method: 'GET', url: `/api/token/${path}` })
         expect(t, g, 405, { detail: 'Method "GET" not allowed.' })

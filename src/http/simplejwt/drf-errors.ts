@@ -51,10 +51,18 @@ export function installDrfErrors(app: FastifyInstance): void {
     const status = err.statusCode ?? 500
     if (status >= 400 && status < 500) {
       req.log.info({ code: err.code, status }, 'malformed request')
-      const detail = err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? `JSON parse error - ${err.message}` : err.message
-      return reply.status(status).send({ detail })
+      return reply.status(status).send({ detail: drfDetail(err, req.headers['content-type']) })
     }
     req.log.error({ err }, 'request failed')
     return reply.status(500).send({ detail: 'A server error occurred.' })
   })
+}
+
+/** DRF's words for a body Fastify could not read. */
+function drfDetail(err: FastifyError, contentType: string | undefined): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY': return `JSON parse error - ${err.message}`
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return `Unsupported media type "${contentType ?? ''}" in request.`
+    default: return err.message
+  }
 }
