@@ -134,3 +134,16 @@ t.test('issue 13: SIMPLEJWT_PREFIX moves the views; off removes them', async t =
   const off = await buildTestApp(t, backend!, { config: { simplejwtPrefix: null } })
   t.equal((await off.app.inject({ method: 'POST', url: '/api/token/', payload: {} })).statusCode, 404)
 })
+
+t.test('issue 13: /api/token/ shares the username back-off with /oauth2/token and answers it as DRF throttling', async t => {
+  const [backend] = backends()
+  const { app, clock } = await buildTestApp(t, backend!, { config: { rateLimitUserFailures: 2 } })
+  await adminRequest(app, 'POST', '/admin/users', { username: 'alice', password: PASSWORD })
+  for (let i = 0; i < 2; i++) t.equal((await post(app, '', { username: 'alice', password: 'wrong password' })).statusCode, 401)
+  const r = await post(app, '', { username: 'alice', password: PASSWORD })
+  t.equal(r.statusCode, 429)
+  t.equal(r.headers['retry-after'], '1')
+  t.same(r.json(), { detail: 'Request was throttled. Expected available in 1 seconds.' })
+  clock.advance(1000)
+  t.equal((await post(app, '', { username: 'alice', password: PASSWORD })).statusCode, 200, 'served once the back-off has passed')
+})
