@@ -15,6 +15,7 @@ import { metricsRoutes, recordMetrics } from './http/metrics.js'
 import { registerProtection } from './http/protection.js'
 import { revocationRoutes } from './http/revocation.js'
 import { httpServerOptions } from './http/server-options.js'
+import { simplejwtRoutes } from './http/simplejwt/index.js'
 import { tokenRoutes } from './http/token.js'
 import { userinfoRoutes } from './http/userinfo.js'
 import type { Services } from './services.js'
@@ -56,6 +57,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(discoveryRoutes(s))
   await app.register(jwksRoutes(s))
   await app.register(tokenRoutes(s))
+  await app.register(simplejwtRoutes(s))
   await app.register(revocationRoutes(s))
   await app.register(userinfoRoutes(s))
   await app.register(hostedRoutes(s))

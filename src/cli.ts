@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError } from 'commander'
 import { systemClock } from './clock.js'
 import { ConfigError, parseConfig, SIGNING_ALGS, type Config, type SigningAlg } from './config.js'
@@ -13,6 +14,7 @@ import { parseWorkersOption, type WorkersOption } from './process/worker-count.j
 import { createServices, type Services } from './services.js'
 import { endUserSessions } from './refresh/refresh-family.js'
 import { endUserLoginSessions } from './authorize/login-session.js'
+import { importDjangoUsers } from './users/django-import.js'
 import { createUser, deleteUser } from './users/user-registry.js'
 
 // Whatever Sigil writes (the embedded database in ./data, the development KEK in ./keys) is
@@ -142,9 +144,13 @@ async function readUserPassword(): Promise<string> {
   const fromEnv = process.env.SIGIL_USER_PASSWORD
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv
   if (process.stdin.isTTY) process.stderr.write('password, then Ctrl-D: ')
+  return (await readStdin()).replace(/\r?\n$/, '')
+}
+
+async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 const users = program.command('users').description('users who log in with the password grant')
@@ -163,6 +169,19 @@ users.command('delete').argument('<id>')
     await endUserLoginSessions(s.logins, id)
     return { deleted: id }
   }))
+
+users.command('import').description('users from `manage.py dumpdata auth.user` (a JSON file, - for stdin); run again to sync')
+  .argument('<file>')
+  .action(async (file: string) => {
+    const text = file === '-' ? await readStdin() : await readFile(file, 'utf8')
+    let payload: unknown
+    try {
+      payload = JSON.parse(text)
+    } catch {
+      throw new InvalidArgumentError(`${file} is not JSON`)
+    }
+    await withServices(s => importDjangoUsers(s.users, payload, s.log))
+  })
 
 program.parseAsync().catch((err: unknown) => {
   const message = err instanceof OAuthError ? `${err.error}: ${err.description}` : err instanceof Error ? err.message : String(err)

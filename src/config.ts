@@ -52,6 +52,8 @@ export interface Config {
   readonly loginSessionTtlSec: number
   /** Branding of the hosted login pages. */
   readonly loginBranding: LoginBranding
+  /** Path prefix of the simplejwt-compatible endpoints (`/api/token`); null: they are off. */
+  readonly simplejwtPrefix: string | null
 }
 
 export interface LoginBranding {
@@ -131,6 +133,8 @@ const schema = z.object({
   LOGIN_SESSION_TTL: seconds(604800, 60),
   LOGIN_PRODUCT_NAME: z.string().trim().min(1).max(80, 'must be at most 80 characters').default('Sigil'),
   LOGIN_LOGO_URL: z.string().max(2000).refine(isLogoUrl, 'must be an https:// URL or a path starting with /').optional(),
+  SIMPLEJWT_PREFIX: z.string().regex(/^(off|(\/[A-Za-z0-9._~-]+)+\/?)$/, 'must be a path like /api/token, or off')
+    .default('/api/token').transform(p => (p === 'off' ? null : p.replace(/\/$/, ''))),
   LOGIN_ACCENT_COLOR: z.string().regex(/^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, 'must be a colour like #1a73e8 or #18e').default('#2454d6'),
 })
 
@@ -203,6 +207,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     loginSessionIdleTtlSec: Math.min(e.LOGIN_SESSION_IDLE_TTL, e.LOGIN_SESSION_TTL),
     loginSessionTtlSec: e.LOGIN_SESSION_TTL,
     loginBranding: Object.freeze({ productName: e.LOGIN_PRODUCT_NAME, logoUrl: e.LOGIN_LOGO_URL, accentColor: e.LOGIN_ACCENT_COLOR }),
+    simplejwtPrefix: e.SIMPLEJWT_PREFIX,
   })
 }
 

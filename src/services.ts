@@ -18,6 +18,7 @@ import { createPrometheusMetrics, type PrometheusMetrics } from './metrics/prome
 import { createMemoryStore } from './store/memory/memory-store.js'
 import { CHANNELS, type Store } from './store/ports.js'
 import { createRedisStore } from './store/redis/redis-store.js'
+import { ensureSimplejwtClient } from './simplejwt/simplejwt-client.js'
 import { createPasswordHasher } from './users/password.js'
 import type { UserDeps } from './users/user-registry.js'
 
@@ -131,6 +132,7 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
       await generation.check()
       await ensureKeys(keys)
       if (config.adminClient) await ensureAdminClient(clients, config.adminClient)
+      await ensureSimplejwtClient(clients, config)
       await ring.reload()
       // Every instance sees a key change within 5 s even if a notification is lost; short
       // rotation intervals (tests, demos) are checked more often so they are kept to.

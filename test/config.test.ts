@@ -46,6 +46,7 @@ for (const [variable, value] of [
   ['LOGIN_ACCENT_COLOR', 'red'], ['LOGIN_ACCENT_COLOR', '#123;} body{display:none'], ['LOGIN_ACCENT_COLOR', '#12345'],
   ['LOGIN_LOGO_URL', 'http://cdn.example/logo.png'], ['LOGIN_LOGO_URL', 'javascript:alert(1)'], ['LOGIN_LOGO_URL', '//evil.example/x.png'],
   ['LOGIN_LOGO_URL', 'https://cdn.example/a"b.png'], ['LOGIN_PRODUCT_NAME', 'x'.repeat(81)], ['LOGIN_SESSION_TTL', '10'],
+  ['SIMPLEJWT_PREFIX', 'api/token'], ['SIMPLEJWT_PREFIX', '/api/to ken'], ['SIMPLEJWT_PREFIX', '/'],
 ] as const) {
   t.test(`${variable}=${value} is refused with one line naming it`, async t => {
     const env: Record<string, string> = { [variable]: value }
@@ -75,4 +76,10 @@ t.test('an invalid value stops the process with one line on stderr', async t => 
   t.equal(r.status, 2)
   t.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
   t.match(r.stderr, /PORT: must be a port number/)
+})
+
+t.test('issue 13: SIMPLEJWT_PREFIX is /api/token by default, takes a path (trailing slash dropped), and off turns the views off', async t => {
+  t.equal(parseConfig({}).simplejwtPrefix, '/api/token')
+  t.equal(parseConfig({ SIMPLEJWT_PREFIX: '/auth/jwt/' }).simplejwtPrefix, '/auth/jwt')
+  t.equal(parseConfig({ SIMPLEJWT_PREFIX: 'off' }).simplejwtPrefix, null)
 })

@@ -127,9 +127,18 @@ export async function ensureAdminClient(deps: ClientDeps, admin: NonNullable<Con
     postLogoutRedirectUris: [],
     consent: 'first_party',
   }
-  const previous = await deps.repo.find(admin.clientId)
+  await ensureBuiltinClient(deps, next)
+}
+
+/**
+ * Creates or updates a client defined by the launch settings (the bootstrap admin client, the
+ * simplejwt surface's public client). Its generation changes only when something was taken
+ * away (see {@link generationAfter}), so a restart keeps its tokens and families alive.
+ */
+export async function ensureBuiltinClient(deps: ClientDeps, next: Omit<NewClient, 'generation'>): Promise<void> {
+  const previous = await deps.repo.find(next.clientId)
   await deps.repo.upsert({ ...next, generation: generationAfter(previous, next) })
-  await changed(deps, admin.clientId)
+  await changed(deps, next.clientId)
 }
 
 const newGeneration = () => randomBytes(12).toString('base64url')

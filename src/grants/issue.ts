@@ -5,7 +5,7 @@ import { InvalidScope, InvalidTarget } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics/ports.js'
 import type { StoreGeneration } from '../revocation/store-generation.js'
-import { signAccessToken, type TokenDeps } from '../tokens/access-token.js'
+import { signAccessToken, type SimplejwtUser, type TokenDeps } from '../tokens/access-token.js'
 
 /** A parsed token request: the authenticated client and the single-valued parameters. */
 export interface TokenRequest {
@@ -64,7 +64,7 @@ export function resolveAudience(req: TokenRequest, issuer: string): string[] {
  * `token_issued` audit line and shapes the RFC 6749 §5.1 response.
  */
 export async function issueAccessToken(
-  deps: GrantDeps, req: TokenRequest, grant: { sub: string; scope: string[]; sid?: string },
+  deps: GrantDeps, req: TokenRequest, grant: { sub: string; scope: string[]; sid?: string; user?: SimplejwtUser },
 ): Promise<TokenResponse> {
   const ttlSec = req.client.accessTokenTtlSec ?? deps.config.accessTokenTtlSec
   const alg: SigningAlg = req.client.signingAlg ?? deps.config.signingAlg
@@ -77,6 +77,7 @@ export async function issueAccessToken(
     alg,
     profile: req.client.tokenProfile,
     ...(grant.sid === undefined ? {} : { sid: grant.sid }),
+    ...(grant.user === undefined ? {} : { user: grant.user }),
     generations: { client: req.client.generation, store: await deps.generation.current() },
   })
   deps.metrics?.tokenIssued(req.params.grant_type ?? 'unknown')

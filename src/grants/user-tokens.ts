@@ -9,7 +9,7 @@ import { issueAccessToken, type GrantDeps, type TokenRequest, type TokenResponse
  * continues a session) hands to {@link issueUserTokens}.
  */
 export interface UserSession {
-  user: Pick<User, 'id' | 'username' | 'email'>
+  user: Pick<User, 'id' | 'username' | 'email' | 'djangoId' | 'isStaff' | 'isSuperuser'>
   scope: string[]
   /** When the user entered their password (epoch seconds): the ID token's `auth_time`. */
   authTimeSec: number
@@ -25,7 +25,7 @@ export interface UserSession {
  */
 export async function issueUserTokens(deps: GrantDeps, req: TokenRequest, session: UserSession): Promise<TokenResponse> {
   const sid = session.sid === undefined ? {} : { sid: session.sid }
-  const response = await issueAccessToken(deps, req, { sub: session.user.id, scope: session.scope, ...sid })
+  const response = await issueAccessToken(deps, req, { sub: session.user.id, scope: session.scope, user: session.user, ...sid })
   if (!session.scope.includes('openid')) return response
   const alg: SigningAlg = req.client.signingAlg ?? deps.config.signingAlg
   const idToken = await signIdToken(deps, {

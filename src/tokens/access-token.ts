@@ -25,6 +25,28 @@ export interface AccessTokenSpec {
   sid?: string
   /** What the token is valid under: see {@link AccessTokenClaims.cgen} and {@link AccessTokenClaims.sgen}. */
   generations: { client: string; store: string }
+  /** The user the token is for (absent for client_credentials): the simplejwt profile's claims come from it. */
+  user?: SimplejwtUser
+}
+
+/** What a Django resource server's `TokenUser` reads from a simplejwt-profile token. */
+export interface SimplejwtUser {
+  username: string
+  djangoId: number | null
+  isStaff: boolean
+  isSuperuser: boolean
+}
+
+/**
+ * The claims the `simplejwt` profile adds (issue 13): `token_type: "access"`, and `user_id` —
+ * the Django primary key as a JSON integer for a user imported from Django, else `sub` — plus
+ * `username`, `is_staff` and `is_superuser` for a user. Pure.
+ */
+export function simplejwtClaims(sub: string, user: SimplejwtUser | undefined): Record<string, unknown> {
+  if (!user) return { token_type: 'access', user_id: sub }
+  return {
+    token_type: 'access', user_id: user.djangoId ?? sub, username: user.username, is_staff: user.isStaff, is_superuser: user.isSuperuser,
+  }
 }
 
 export interface AccessTokenClaims extends JWTPayload {
@@ -45,8 +67,8 @@ export interface AccessTokenClaims extends JWTPayload {
 
 /**
  * Signs an RFC 9068 access token with the current key of `spec.alg` (in memory, synchronous, no I/O).
- * The `simplejwt` profile adds what stock djangorestframework-simplejwt requires:
- * `token_type: "access"` and the subject again as `user_id`.
+ * The `simplejwt` profile adds what stock djangorestframework-simplejwt requires
+ * ({@link simplejwtClaims}).
  * Throws {@link TemporarilyUnavailable} when there is no current key.
  */
 export async function signAccessToken(deps: TokenDeps, spec: AccessTokenSpec): Promise<{ token: string; jti: string; exp: number }> {
@@ -68,7 +90,7 @@ export async function signAccessToken(deps: TokenDeps, spec: AccessTokenSpec): P
     sgen: spec.generations.store,
   }
   if (spec.sid !== undefined) claims.sid = spec.sid
-  if (spec.profile === 'simplejwt') Object.assign(claims, { token_type: 'access', user_id: spec.sub })
+  if (spec.profile === 'simplejwt') Object.assign(claims, simplejwtClaims(spec.sub, spec.user))
   const token = signJws(key, 'at+jwt', claims)
   return { token, jti, exp }
 }

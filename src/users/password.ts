@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { hash, parseOptions, verify, type Options } from '@node-rs/argon2'
+import { djangoHasherOf, verifyDjangoHash } from './django-hash.js'
 import { normalizePassword } from './user.js'
 
 /**
@@ -18,7 +19,9 @@ export interface PasswordHasher {
   /**
    * Checks `password` against a stored PHC string, with the parameters the string carries.
    * With `stored` null (no such user) it checks against a dummy hash of the same cost, so the
-   * answer, always false then, takes as long as a real check. Never throws: a corrupt hash is false.
+   * answer, always false then, takes as long as a real check. A Django hash (pbkdf2_sha256,
+   * pbkdf2_sha1, argon2, bcrypt_sha256, bcrypt) is checked as Django does; an unusable one
+   * (`!…`) is false after the dummy hash's cost. Never throws: a corrupt hash is false.
    */
   verify(stored: string | null, password: string): Promise<boolean>
   /** True when `stored` was made with weaker parameters than the current ones (or is unreadable). */
@@ -34,9 +37,13 @@ export async function createPasswordHasher(): Promise<PasswordHasher> {
   return {
     hash: password => hash(normalizePassword(password), PASSWORD_HASH_PARAMS),
     verify: async (stored, password) => {
+      // issue 13: a Django hash as imported, verified as Django does, until the login rehashes it.
+      if (stored !== null && djangoHasherOf(stored) !== null) return verifyDjangoHash(stored, password)
+      // No user, or an unusable (`!`) or unknown hash: the dummy hash's cost, then false.
+      const usable = stored !== null && stored.startsWith('$argon2')
       try {
-        const ok = await verify(stored ?? dummyHash, normalizePassword(password))
-        return stored !== null && ok
+        const ok = await verify(usable ? stored : dummyHash, normalizePassword(password))
+        return usable && ok
       } catch {
         return false
       }

@@ -10,9 +10,14 @@ export interface User {
   usernameNormalized: string
   email: string | null
   claims: UserClaims
-  /** argon2id PHC string. */
+  /** argon2id PHC string, or a Django hash as imported until the first login rehashes it (users/django-hash.ts). */
   passwordHash: string
   disabled: boolean
+  /** Django's primary key of a user imported from Django (the simplejwt profile's `user_id`); null otherwise. */
+  djangoId: number | null
+  /** Django's `is_staff` and `is_superuser`, carried as claims in the simplejwt profile. */
+  isStaff: boolean
+  isSuperuser: boolean
   createdAt: Date
 }
 
@@ -32,7 +37,7 @@ const CLAIMS_MAX_BYTES = 4096
 export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'scope', 'client_id', 'sid', 'auth_time',
   'nonce', 'acr', 'amr', 'azp', 'at_hash', 'c_hash', 'cnf', 'token_type', 'user_id',
-  'preferred_username', 'email',
+  'preferred_username', 'email', 'username', 'is_staff', 'is_superuser',
 ])
 
 /** User ids are UUIDs (randomUUID at registration). */

@@ -27,7 +27,7 @@ export function pythonForInterop(modules: string[]): { python: string; skip: fal
   const found = findPython(modules)
   if ('python' in found) return { python: found.python, skip: false }
   if (process.env.CI === 'true') {
-    throw new Error(`CI=true: ${found.missing}; install python3-djangorestframework-simplejwt python3-django python3-djangorestframework python3-jwt python3-cryptography`)
+    throw new Error(`CI=true: ${found.missing}; install python3-djangorestframework-simplejwt python3-django python3-djangorestframework python3-jwt python3-cryptography python3-argon2 python3-bcrypt`)
   }
   return { python: undefined, skip: found.missing }
 }
