@@ -4,20 +4,16 @@ import t from 'tap'
 import { createRedisStore } from '../../src/store/redis/redis-store.js'
 import type { LoginSessionRecord, AuthorizationCodeRecord } from '../../src/store/login-ports.js'
 import { ADMIN } from '../helpers/app.js'
-import { createPostgresDatabase, serverUrls } from '../helpers/backends.js'
+import { createPostgresDatabase } from '../helpers/backends.js'
 import { spawnService, type ServiceProcess } from '../helpers/process.js'
-import { haveRedisServer, startRedisCluster } from '../helpers/redis-cluster.js'
-import { sigilHttp } from '../helpers/sigil-http.js'
+import { redisTopologySkip, startRedisCluster } from '../helpers/redis-servers.js'
+import { sigilHttp, USER_PASSWORD as PASSWORD, WEB_BASIC as BASIC, WEB_CLIENT as CLIENT } from '../helpers/sigil-http.js'
 
 // Issue 14, deliverable 1: two Sigil instances on one PostgreSQL and a real 3-master Redis
 // Cluster started by this test, reached through the documented redis-cluster:// host list.
 
-const servers = serverUrls()
-const redisServer = await haveRedisServer()
+const skip = await redisTopologySkip()
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
-const CLIENT = { client_id: 'web', client_secret: 'web-client-secret-0123456789-0123456789-abc' }
-const BASIC = 'Basic ' + Buffer.from(`${CLIENT.client_id}:${CLIENT.client_secret}`).toString('base64')
-const PASSWORD = 'correct horse battery staple'
 /** What a Redis Cluster says when a client sends a command to the wrong node or across slots. */
 const CLUSTER_ERRORS = /CROSSSLOT|MOVED|\bASK\b|TRYAGAIN|CLUSTERDOWN|Too many Cluster redirections|ClusterAllFailedError/
 
@@ -37,8 +33,7 @@ const introspect = async (base: string, token: unknown) => (await post(base, '/o
 const clientToken = async (base: string) => (await post(base, '/oauth2/token', { grant_type: 'client_credentials', scope: 'read' })).body.access_token
 
 t.test('issue 14: two instances on one PostgreSQL and a real 3-master Redis Cluster', {
-  skip: !servers ? 'needs DATABASE_URL and REDIS_URL' : !redisServer ? 'needs redis-server and redis-cli (apt-get install redis-server)' : false,
-  timeout: 90_000,
+  skip, timeout: 90_000,
 }, async t => {
   const started = Date.now()
   const cluster = await startRedisCluster(t, { masters: 3 })

@@ -75,3 +75,8 @@ export function countRequests(app: FastifyInstance, path: string): { total(): nu
     url: url => seen.get(url) ?? 0,
   }
 }
+
+/** A confidential client for the password and refresh_token grants, with its Basic header, and a user password. */
+export const WEB_CLIENT = { client_id: 'web', client_secret: 'web-client-secret-0123456789-0123456789-abc' }
+export const WEB_BASIC = 'Basic ' + Buffer.from(`${WEB_CLIENT.client_id}:${WEB_CLIENT.client_secret}`).toString('base64')
+export const USER_PASSWORD = 'correct horse battery staple'
