@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto'
+import t from 'tap'
+import { createPostgresDatabase } from '../helpers/backends.js'
+import { describeFailover, refreshLoadAcrossFailover } from '../helpers/failover-load.js'
+import { spawnService } from '../helpers/process.js'
+import { redisTopologySkip, startRedisCluster } from '../helpers/redis-servers.js'
+import { sigilHttp, USER_PASSWORD, WEB_CLIENT } from '../helpers/sigil-http.js'
+
+// Issue 14, deliverable 1 (with replicas): a real Redis Cluster of 3 masters and 3 replicas
+// started by this test; one master is killed under a bounded refresh load.
+
+const skip = await redisTopologySkip()
+const STEADY_MS = 2000
+
+t.test('issue 14: a Redis Cluster master killed under a refresh load gives 503s, never 500, and Sigil recovers by itself', { skip, timeout: 90_000 }, async t => {
+  const cluster = await startRedisCluster(t, { masters: 3, replicas: 1, nodeTimeoutMs: 1000 })
+  const databaseUrl = await createPostgresDatabase(t, { migrate: true })
+  const sigil = await spawnService(t, { DATABASE_URL: databaseUrl, REDIS_URL: cluster.url, ISSUER: 'http://sigil.test', RATE_LIMIT_IP_FAILURES: '0' })
+  const api = sigilHttp(sigil.url)
+  await api.createClient({ ...WEB_CLIENT, grant_types: ['password', 'refresh_token'], scopes: ['openid', 'read'] })
+  // Enough chains that some families live on the master that is killed.
+  const users = Array.from({ length: 6 }, () => `u-${randomBytes(4).toString('hex')}`)
+  for (const username of users) await api.createUser({ username, password: USER_PASSWORD })
+
+  const mastersBefore = await cluster.masters()
+  t.equal(mastersBefore.length, 3)
+  // The victim: the master holding the most refresh families once the load runs (each chain is one family).
+  let victim = cluster.nodes[0]!
+  const killBusiestMaster = async () => {
+    const families = await Promise.all(mastersBefore.map(async port => (await cluster.cli(port, 'keys', 'sigil:fam:*')).split('\n').filter(Boolean).length))
+    const busiest = mastersBefore[families.indexOf(Math.max(...families))]
+    victim = cluster.nodes.find(n => n.port === busiest)!
+    t.comment(`families per master at the kill: ${mastersBefore.map((p, i) => `${p}=${families[i]}`).join(', ')}; killing ${victim.port}`)
+    await victim.kill()
+  }
+  const r = await refreshLoadAcrossFailover({ base: sigil.url, users, fault: killBusiestMaster, steadyMs: STEADY_MS, maxMs: 30_000, maxRequests: 8000 })
+  const mastersAfter = await cluster.masters()
+  t.comment(`cluster failover: ${describeFailover(r)}; masters ${mastersBefore.join(',')} -> ${mastersAfter.join(',')}`)
+  t.same(r.unexpected, [], 'every answer was 200, 400 invalid_grant or 503; none was a 500 or missing')
+  t.ok((r.before['200'] ?? 0) > 0, 'the load was served before the kill')
+  t.equal(mastersAfter.length, 3, 'a replica took over the killed master\'s slots')
+  t.notOk(mastersAfter.includes(victim.port))
+  t.ok((r.statuses['503'] ?? 0) > 0, 'the failover was seen (503s)')
+  t.ok(r.steadyAfterMs > STEADY_MS, `refreshes succeed again without a restart, for ${STEADY_MS} ms and more`)
+  t.ok(r.outageMs < 20_000, `recovered ${(r.outageMs / 1000).toFixed(1)} s after the kill`)
+  t.notMatch(sigil.output(), /CROSSSLOT|ClusterAllFailedError/, 'no cross-slot error in the log')
+  t.equal(sigil.child.exitCode, null, 'the process stayed up')
+})

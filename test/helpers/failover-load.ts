@@ -1,0 +1,100 @@
+import { USER_PASSWORD, WEB_BASIC } from './sigil-http.js'
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+
+interface Answer { status: number; body: Record<string, unknown> }
+
+async function post(base: string, form: Record<string, string>): Promise<Answer> {
+  const r = await fetch(`${base}/oauth2/token`, { method: 'POST', body: new URLSearchParams(form), headers: { authorization: WEB_BASIC }, signal: AbortSignal.timeout(10_000) })
+  const text = await r.text()
+  return { status: r.status, body: text ? JSON.parse(text) as Record<string, unknown> : {} }
+}
+
+/** What {@link refreshLoadAcrossFailover} saw. */
+export interface FailoverReport {
+  sent: number
+  /** Answers by status, before the fault and in all. */
+  before: Record<string, number>
+  statuses: Record<string, number>
+  /**
+   * invalid_grant answers to a token Sigil had handed out. `firstTry`: the token was refused the
+   * first time it was presented, so the write that issued it (acknowledged with a 200) was lost
+   * by the store. `afterRetry`: it was refused after a 503 for it, so the store may have done the
+   * rotation and lost only the answer (the token presented again reads as reuse).
+   */
+  invalidGrants: { firstTry: number; afterRetry: number }
+  /** Anything but 200, 400 invalid_grant and 503, or no answer at all. */
+  unexpected: string[]
+  /** From the fault to the last 503 (0 if none came after it). */
+  outageMs: number
+  /** Refreshes succeeded this long after the last 503. */
+  steadyAfterMs: number
+}
+
+/**
+ * A bounded load of refresh chains on `base` (one per user: a password login, then refresh
+ * after refresh with the newest token), `fault()` run `warmUpMs` in. The load stops once
+ * refreshes have succeeded for `steadyMs` after a 503 that followed the fault, or after
+ * `maxMs`, or after `maxRequests` requests, whichever comes first.
+ */
+export async function refreshLoadAcrossFailover(opts: {
+  base: string; users: string[]; fault(): Promise<void>; warmUpMs?: number; steadyMs?: number; maxMs?: number; maxRequests?: number
+}): Promise<FailoverReport> {
+  const steadyMs = opts.steadyMs ?? 2000
+  const endAt = Date.now() + (opts.maxMs ?? 40_000)
+  const report: FailoverReport = { sent: 0, before: {}, statuses: {}, invalidGrants: { firstTry: 0, afterRetry: 0 }, unexpected: [], outageMs: 0, steadyAfterMs: 0 }
+  let faultAt = 0
+  let last503At = 0
+  let lastOkAt = 0
+  const done = () => Date.now() > endAt || report.sent >= (opts.maxRequests ?? 6000) ||
+    (faultAt > 0 && last503At > faultAt && lastOkAt - last503At > steadyMs)
+  const worker = async (username: string) => {
+    let token: string | undefined
+    let retrying = false
+    while (!done()) {
+      report.sent++
+      let a: Answer
+      try {
+        a = token === undefined
+          ? await post(opts.base, { grant_type: 'password', username, password: USER_PASSWORD, scope: 'openid read' })
+          : await post(opts.base, { grant_type: 'refresh_token', refresh_token: token })
+      } catch (err) {
+        report.unexpected.push(`no answer: ${(err as Error).message}`)
+        await sleep(50)
+        continue
+      }
+      report.statuses[a.status] = (report.statuses[a.status] ?? 0) + 1
+      if (a.status === 200) {
+        token = String(a.body.refresh_token)
+        retrying = false
+        lastOkAt = Date.now()
+      } else if (a.status === 503) {
+        last503At = Date.now()
+        retrying = token !== undefined
+        await sleep(50)
+      } else if (a.status === 400 && a.body.error === 'invalid_grant') {
+        if (token !== undefined) report.invalidGrants[retrying ? 'afterRetry' : 'firstTry']++
+        token = undefined
+        retrying = false
+      } else {
+        report.unexpected.push(`${a.status} ${JSON.stringify(a.body).slice(0, 200)}`)
+      }
+      await sleep(10)
+    }
+  }
+  const load = Promise.all(opts.users.map(worker))
+  await sleep(opts.warmUpMs ?? 2000)
+  report.before = { ...report.statuses }
+  faultAt = Date.now()
+  await opts.fault()
+  await load
+  report.outageMs = last503At > faultAt ? last503At - faultAt : 0
+  report.steadyAfterMs = last503At > faultAt ? lastOkAt - last503At : 0
+  return report
+}
+
+/** One line of figures for the test output. */
+export function describeFailover(r: FailoverReport): string {
+  return `${r.sent} requests; before the fault ${JSON.stringify(r.before)}; in all ${JSON.stringify(r.statuses)}; ` +
+    `503s until ${(r.outageMs / 1000).toFixed(1)} s after the fault; refresh tokens refused: ${r.invalidGrants.firstTry} on first use (acknowledged writes lost), ${r.invalidGrants.afterRetry} after a 503 for them (answers lost)`
+}
