@@ -1,10 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import { createPostgresDatabase } from '../helpers/backends.js'
-import { describeFailover, refreshLoadAcrossFailover } from '../helpers/failover-load.js'
-import { spawnService } from '../helpers/process.js'
+import { describeFailover, refreshLoadAcrossFailover, startRefreshTarget } from '../helpers/failover-load.js'
 import { redisTopologySkip, startRedisCluster } from '../helpers/redis-servers.js'
-import { sigilHttp, USER_PASSWORD, WEB_CLIENT } from '../helpers/sigil-http.js'
 
 // Issue 14, deliverable 1 (with replicas): a real Redis Cluster of 3 masters and 3 replicas
 // started by this test; one master is killed under a bounded refresh load.
@@ -14,13 +10,8 @@ const STEADY_MS = 2000
 
 t.test('issue 14: a Redis Cluster master killed under a refresh load gives 503s, never 500, and Sigil recovers by itself', { skip, timeout: 90_000 }, async t => {
   const cluster = await startRedisCluster(t, { masters: 3, replicas: 1, nodeTimeoutMs: 1000 })
-  const databaseUrl = await createPostgresDatabase(t, { migrate: true })
-  const sigil = await spawnService(t, { DATABASE_URL: databaseUrl, REDIS_URL: cluster.url, ISSUER: 'http://sigil.test', RATE_LIMIT_IP_FAILURES: '0' })
-  const api = sigilHttp(sigil.url)
-  await api.createClient({ ...WEB_CLIENT, grant_types: ['password', 'refresh_token'], scopes: ['openid', 'read'] })
   // Enough chains that some families live on the master that is killed.
-  const users = Array.from({ length: 6 }, () => `u-${randomBytes(4).toString('hex')}`)
-  for (const username of users) await api.createUser({ username, password: USER_PASSWORD })
+  const { sigil, users } = await startRefreshTarget(t, cluster.url, 6)
 
   const mastersBefore = await cluster.masters()
   t.equal(mastersBefore.length, 3)

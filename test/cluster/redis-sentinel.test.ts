@@ -1,10 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import { createPostgresDatabase } from '../helpers/backends.js'
-import { describeFailover, refreshLoadAcrossFailover } from '../helpers/failover-load.js'
-import { spawnService } from '../helpers/process.js'
+import { describeFailover, refreshLoadAcrossFailover, startRefreshTarget } from '../helpers/failover-load.js'
 import { redisTopologySkip, startRedisSentinel } from '../helpers/redis-servers.js'
-import { sigilHttp, USER_PASSWORD, WEB_CLIENT } from '../helpers/sigil-http.js'
 
 // Issue 14, deliverable 2: Sigil on Redis Sentinel (one master, one replica, three sentinels)
 // through the documented redis-sentinel:// host list; the master is killed under a bounded
@@ -15,12 +11,7 @@ const STEADY_MS = 2000
 
 t.test('issue 14: a Sentinel failover under a refresh load gives 503s, never 500, and Sigil recovers by itself', { skip, timeout: 90_000 }, async t => {
   const sentinel = await startRedisSentinel(t, { downAfterMs: 1000 })
-  const databaseUrl = await createPostgresDatabase(t, { migrate: true })
-  const sigil = await spawnService(t, { DATABASE_URL: databaseUrl, REDIS_URL: sentinel.url, ISSUER: 'http://sigil.test', RATE_LIMIT_IP_FAILURES: '0' })
-  const api = sigilHttp(sigil.url)
-  await api.createClient({ ...WEB_CLIENT, grant_types: ['password', 'refresh_token'], scopes: ['openid', 'read'] })
-  const users = Array.from({ length: 4 }, () => `u-${randomBytes(4).toString('hex')}`)
-  for (const username of users) await api.createUser({ username, password: USER_PASSWORD })
+  const { sigil, users } = await startRefreshTarget(t, sentinel.url, 4)
 
   const oldMaster = sentinel.master.port
   const r = await refreshLoadAcrossFailover({ base: sigil.url, users, fault: () => sentinel.master.kill(), steadyMs: STEADY_MS, maxMs: 40_000, maxRequests: 6000 })

@@ -1,4 +1,7 @@
-import { USER_PASSWORD, WEB_BASIC } from './sigil-http.js'
+import { randomBytes } from 'node:crypto'
+import { createPostgresDatabase } from './backends.js'
+import { spawnService, type ServiceProcess } from './process.js'
+import { sigilHttp, USER_PASSWORD, WEB_BASIC, WEB_CLIENT } from './sigil-http.js'
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
@@ -97,4 +100,18 @@ export async function refreshLoadAcrossFailover(opts: {
 export function describeFailover(r: FailoverReport): string {
   return `${r.sent} requests; before the fault ${JSON.stringify(r.before)}; in all ${JSON.stringify(r.statuses)}; ` +
     `503s until ${(r.outageMs / 1000).toFixed(1)} s after the fault; refresh tokens refused: ${r.invalidGrants.firstTry} on first use (acknowledged writes lost), ${r.invalidGrants.afterRetry} after a 503 for them (answers lost)`
+}
+
+/**
+ * One spawned Sigil on a fresh PostgreSQL database and the Redis at `redisUrl`, with the web
+ * client (password and refresh_token grants) and `userCount` users for {@link refreshLoadAcrossFailover}.
+ */
+export async function startRefreshTarget(t: { teardown(fn: () => unknown): void }, redisUrl: string, userCount: number): Promise<{ sigil: ServiceProcess; users: string[] }> {
+  const databaseUrl = await createPostgresDatabase(t, { migrate: true })
+  const sigil = await spawnService(t, { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ISSUER: 'http://sigil.test', RATE_LIMIT_IP_FAILURES: '0' })
+  const api = sigilHttp(sigil.url)
+  await api.createClient({ ...WEB_CLIENT, grant_types: ['password', 'refresh_token'], scopes: ['openid', 'read'] })
+  const users = Array.from({ length: userCount }, () => `u-${randomBytes(4).toString('hex')}`)
+  for (const username of users) await api.createUser({ username, password: USER_PASSWORD })
+  return { sigil, users }
 }
