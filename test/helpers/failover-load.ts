@@ -28,29 +28,33 @@ export interface FailoverReport {
   invalidGrants: { firstTry: number; afterRetry: number }
   /** Anything but 200, 400 invalid_grant and 503, or no answer at all. */
   unexpected: string[]
+  /** From the fault until `fault()` saw a replica promoted. */
+  failoverMs: number
   /** From the fault to the last 503 (0 if none came after it). */
   outageMs: number
-  /** Refreshes succeeded this long after the last 503. */
+  /** Refreshes succeeded this long after the failover and the last 503. */
   steadyAfterMs: number
 }
 
 /**
  * A bounded load of refresh chains on `base` (one per user: a password login, then refresh
- * after refresh with the newest token), `fault()` run `warmUpMs` in. The load stops once
- * refreshes have succeeded for `steadyMs` after a 503 that followed the fault, or after
- * `maxMs`, or after `maxRequests` requests, whichever comes first.
+ * after refresh with the newest token), `fault()` run `warmUpMs` in; it resolves once the
+ * store has failed over (a replica promoted). The load stops once refreshes have succeeded for
+ * `steadyMs` with no 503 after both the failover and the last 503, or after `maxMs`, or after
+ * `maxRequests` requests, whichever comes first.
  */
 export async function refreshLoadAcrossFailover(opts: {
   base: string; users: string[]; fault(): Promise<void>; warmUpMs?: number; steadyMs?: number; maxMs?: number; maxRequests?: number
 }): Promise<FailoverReport> {
   const steadyMs = opts.steadyMs ?? 2000
   const endAt = Date.now() + (opts.maxMs ?? 40_000)
-  const report: FailoverReport = { sent: 0, before: {}, statuses: {}, invalidGrants: { firstTry: 0, afterRetry: 0 }, unexpected: [], outageMs: 0, steadyAfterMs: 0 }
-  let faultAt = 0
+  const report: FailoverReport = { sent: 0, before: {}, statuses: {}, invalidGrants: { firstTry: 0, afterRetry: 0 }, unexpected: [], failoverMs: 0, outageMs: 0, steadyAfterMs: 0 }
+  let failedOverAt = 0
   let last503At = 0
   let lastOkAt = 0
+  const calmSince = () => Math.max(last503At, failedOverAt)
   const done = () => Date.now() > endAt || report.sent >= (opts.maxRequests ?? 6000) ||
-    (faultAt > 0 && last503At > faultAt && lastOkAt - last503At > steadyMs)
+    (failedOverAt > 0 && lastOkAt - calmSince() > steadyMs)
   const worker = async (username: string) => {
     let token: string | undefined
     let retrying = false
@@ -88,18 +92,20 @@ export async function refreshLoadAcrossFailover(opts: {
   const load = Promise.all(opts.users.map(worker))
   await sleep(opts.warmUpMs ?? 2000)
   report.before = { ...report.statuses }
-  faultAt = Date.now()
+  const faultAt = Date.now()
   await opts.fault()
+  failedOverAt = Date.now()
   await load
+  report.failoverMs = failedOverAt - faultAt
   report.outageMs = last503At > faultAt ? last503At - faultAt : 0
-  report.steadyAfterMs = last503At > faultAt ? lastOkAt - last503At : 0
+  report.steadyAfterMs = lastOkAt - calmSince()
   return report
 }
 
 /** One line of figures for the test output. */
 export function describeFailover(r: FailoverReport): string {
   return `${r.sent} requests; before the fault ${JSON.stringify(r.before)}; in all ${JSON.stringify(r.statuses)}; ` +
-    `503s until ${(r.outageMs / 1000).toFixed(1)} s after the fault; refresh tokens refused: ${r.invalidGrants.firstTry} on first use (acknowledged writes lost), ${r.invalidGrants.afterRetry} after a 503 for them (answers lost)`
+    `replica promoted ${(r.failoverMs / 1000).toFixed(1)} s and 503s until ${(r.outageMs / 1000).toFixed(1)} s after the fault; refresh tokens refused: ${r.invalidGrants.firstTry} on first use (acknowledged writes lost), ${r.invalidGrants.afterRetry} after a 503 for them (answers lost)`
 }
 
 /**
@@ -114,4 +120,13 @@ export async function startRefreshTarget(t: { teardown(fn: () => unknown): void 
   const users = Array.from({ length: userCount }, () => `u-${randomBytes(4).toString('hex')}`)
   for (const username of users) await api.createUser({ username, password: USER_PASSWORD })
   return { sigil, users }
+}
+
+/** Polls `check` every 100 ms until it holds; throws after `ms`. */
+export async function waitFor(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const until = Date.now() + ms
+  while (!await check()) {
+    if (Date.now() > until) throw new Error(`${what}: not after ${ms} ms`)
+    await sleep(100)
+  }
 }
