@@ -109,17 +109,22 @@ export function describeFailover(r: FailoverReport): string {
 }
 
 /**
- * One spawned Sigil on a fresh PostgreSQL database and the Redis at `redisUrl`, with the web
- * client (password and refresh_token grants) and `userCount` users for {@link refreshLoadAcrossFailover}.
+ * `instances` spawned Sigils (default 1) on one fresh PostgreSQL database and the Redis at
+ * `redisUrl`, with the web client (password and refresh_token grants) and `userCount` users for
+ * {@link refreshLoadAcrossFailover}. `sigil` is the first instance.
  */
-export async function startRefreshTarget(t: { teardown(fn: () => unknown): void }, redisUrl: string, userCount: number): Promise<{ sigil: ServiceProcess; users: string[] }> {
+export async function startRefreshTarget(
+  t: { teardown(fn: () => unknown): void }, redisUrl: string, userCount: number, instances = 1,
+): Promise<{ sigil: ServiceProcess; sigils: ServiceProcess[]; users: string[] }> {
   const databaseUrl = await createPostgresDatabase(t, { migrate: true })
-  const sigil = await spawnService(t, { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ISSUER: 'http://sigil.test', RATE_LIMIT_IP_FAILURES: '0' })
+  const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ISSUER: 'http://sigil.test', RATE_LIMIT_IP_FAILURES: '0' }
+  const sigils = await Promise.all(Array.from({ length: instances }, () => spawnService(t, env)))
+  const sigil = sigils[0]!
   const api = sigilHttp(sigil.url)
   await api.createClient({ ...WEB_CLIENT, grant_types: ['password', 'refresh_token'], scopes: ['openid', 'read'] })
   const users = Array.from({ length: userCount }, () => `u-${randomBytes(4).toString('hex')}`)
   for (const username of users) await api.createUser({ username, password: USER_PASSWORD })
-  return { sigil, users }
+  return { sigil, sigils, users }
 }
 
 /** Polls `check` every 100 ms until it holds; throws after `ms`. */

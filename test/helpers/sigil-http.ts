@@ -16,6 +16,8 @@ export interface SigilHttp {
   createClient(spec: ClientSpec): Promise<void>
   /** POST /admin/clients with a payload as is (any client kind); returns the 201 body. */
   registerClient(payload: Record<string, unknown>): Promise<unknown>
+  /** DELETE /admin/clients/:client_id. */
+  deleteClient(clientId: string): Promise<void>
   /** DELETE /admin/users/:id/consents/:client_id: the user is asked for consent again. */
   revokeConsent(userId: string, clientId: string): Promise<void>
   /** POST /admin/users; returns the new user's id. */
@@ -50,6 +52,7 @@ export function sigilHttp(issuer: string): SigilHttp {
       await admin('POST', '/admin/clients', { token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], ...spec })
     },
     registerClient: payload => admin('POST', '/admin/clients', payload),
+    deleteClient: async clientId => { await admin('DELETE', `/admin/clients/${encodeURIComponent(clientId)}`) },
     revokeConsent: async (userId, clientId) => {
       await admin('DELETE', `/admin/users/${encodeURIComponent(userId)}/consents/${encodeURIComponent(clientId)}`)
     },
