@@ -42,6 +42,8 @@ t.test('issue 14: a Redis Cluster master killed under a refresh load gives 503s,
   t.ok((r.before['200'] ?? 0) > 0, 'the load was served before the kill')
   t.equal(mastersAfter.length, 3, 'a replica took over the killed master\'s slots')
   t.notOk(mastersAfter.includes(victim.port))
+  t.ok(r.oldTokensTried > 0, 'chains were checked for a second live branch')
+  if (r.invalidGrants.firstTry === 0) t.equal(r.oldTokensAccepted, 0, 'no family has two live branches: every rotated-out token is refused')
   t.ok(r.steadyAfterMs > STEADY_MS, `refreshes succeed again without a restart, for ${STEADY_MS} ms and more`)
   t.ok(r.outageMs < 20_000, `recovered ${(r.outageMs / 1000).toFixed(1)} s after the kill`)
   t.notMatch(sigil.output() + peer.output(), /CROSSSLOT|ClusterAllFailedError/, 'no cross-slot error in the log')

@@ -23,6 +23,8 @@ t.test('issue 14: a Sentinel failover under a refresh load gives 503s, never 500
   t.same(r.unexpected, [], 'every answer was 200, 400 invalid_grant or 503; none was a 500 or missing')
   t.ok((r.before['200'] ?? 0) > 0, 'the load was served before the kill')
   t.equal(promoted, sentinel.replica.port, 'the sentinels promoted the replica')
+  t.ok(r.oldTokensTried > 0, 'chains were checked for a second live branch')
+  if (r.invalidGrants.firstTry === 0) t.equal(r.oldTokensAccepted, 0, 'no family has two live branches: every rotated-out token is refused')
   t.ok(r.steadyAfterMs > STEADY_MS, `refreshes succeed again without a restart, for ${STEADY_MS} ms and more`)
   t.ok(r.outageMs < 20_000, `recovered ${(r.outageMs / 1000).toFixed(1)} s after the kill`)
   t.equal(sigil.child.exitCode, null, 'the process stayed up')

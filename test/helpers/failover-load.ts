@@ -26,6 +26,12 @@ export interface FailoverReport {
    * rotation and lost only the answer (the token presented again reads as reuse).
    */
   invalidGrants: { firstTry: number; afterRetry: number }
+  /**
+   * After the load, each chain's token before its newest was presented again: how many were
+   * accepted (a family with two live branches; 0 unless the store lost a write) of how many.
+   */
+  oldTokensAccepted: number
+  oldTokensTried: number
   /** Anything but 200, 400 invalid_grant and 503, or no answer at all. */
   unexpected: string[]
   /** From the fault until `fault()` saw a replica promoted. */
@@ -48,13 +54,15 @@ export async function refreshLoadAcrossFailover(opts: {
 }): Promise<FailoverReport> {
   const steadyMs = opts.steadyMs ?? 2000
   const endAt = Date.now() + (opts.maxMs ?? 40_000)
-  const report: FailoverReport = { sent: 0, before: {}, statuses: {}, invalidGrants: { firstTry: 0, afterRetry: 0 }, unexpected: [], failoverMs: 0, outageMs: 0, steadyAfterMs: 0 }
+  const report: FailoverReport = { sent: 0, before: {}, statuses: {}, invalidGrants: { firstTry: 0, afterRetry: 0 }, unexpected: [], oldTokensAccepted: 0, oldTokensTried: 0, failoverMs: 0, outageMs: 0, steadyAfterMs: 0 }
   let failedOverAt = 0
   let last503At = 0
   let lastOkAt = 0
   const calmSince = () => Math.max(last503At, failedOverAt)
   const done = () => Date.now() > endAt || report.sent >= (opts.maxRequests ?? 6000) ||
     (failedOverAt > 0 && lastOkAt - calmSince() > steadyMs)
+  /** Per chain: the token before the newest, when both came from refreshes of one family. */
+  const previous = new Map<string, string>()
   const worker = async (username: string) => {
     let token: string | undefined
     let retrying = false
@@ -72,6 +80,8 @@ export async function refreshLoadAcrossFailover(opts: {
       }
       report.statuses[a.status] = (report.statuses[a.status] ?? 0) + 1
       if (a.status === 200) {
+        if (token !== undefined) previous.set(username, token)
+        else previous.delete(username)
         token = String(a.body.refresh_token)
         retrying = false
         lastOkAt = Date.now()
@@ -99,13 +109,17 @@ export async function refreshLoadAcrossFailover(opts: {
   report.failoverMs = failedOverAt - faultAt
   report.outageMs = last503At > faultAt ? last503At - faultAt : 0
   report.steadyAfterMs = lastOkAt - calmSince()
+  for (const old of previous.values()) {
+    report.oldTokensTried++
+    if ((await post(opts.base, { grant_type: 'refresh_token', refresh_token: old })).status === 200) report.oldTokensAccepted++
+  }
   return report
 }
 
 /** One line of figures for the test output. */
 export function describeFailover(r: FailoverReport): string {
   return `${r.sent} requests; before the fault ${JSON.stringify(r.before)}; in all ${JSON.stringify(r.statuses)}; ` +
-    `replica promoted ${(r.failoverMs / 1000).toFixed(1)} s and 503s until ${(r.outageMs / 1000).toFixed(1)} s after the fault; refresh tokens refused: ${r.invalidGrants.firstTry} on first use (acknowledged writes lost), ${r.invalidGrants.afterRetry} after a 503 for them (answers lost)`
+    `replica promoted ${(r.failoverMs / 1000).toFixed(1)} s and 503s until ${(r.outageMs / 1000).toFixed(1)} s after the fault; refresh tokens refused: ${r.invalidGrants.firstTry} on first use (acknowledged writes lost), ${r.invalidGrants.afterRetry} after a 503 for them (answers lost); rotated-out tokens accepted afterwards ${r.oldTokensAccepted} of ${r.oldTokensTried}`
 }
 
 /**
