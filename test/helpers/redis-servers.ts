@@ -8,6 +8,9 @@ import { freePort } from './server.js'
 
 const run = promisify(execFile)
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+/** redis-cli with `args`, authenticating with `password` (REDISCLI_AUTH: never on a command line). */
+const redisCli = (args: string[], password?: string, timeout?: number) =>
+  run('redis-cli', args, { env: { ...process.env, ...(password ? { REDISCLI_AUTH: password } : {}) }, ...(timeout ? { timeout } : {}) })
 
 /** One redis-server of a test cluster, started and stopped by its own pid. */
 export interface RedisNode {
@@ -47,7 +50,7 @@ export async function redisTopologySkip(): Promise<string | false> {
  * waits for PONG; killed by its own pid at teardown. Its log goes to `dir`.
  */
 export async function startRedisServer(
-  t: { teardown(fn: () => unknown): void }, dir: string, args: (port: number) => string[] | Promise<string[]>,
+  t: { teardown(fn: () => unknown): void }, dir: string, args: (port: number) => string[] | Promise<string[]>, password?: string,
 ): Promise<RedisNode> {
   const port = await freePort()
   const child = spawn('redis-server', [
@@ -61,7 +64,7 @@ export async function startRedisServer(
   t.teardown(kill)
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) throw new Error(`redis-server on ${port} exited with ${child.exitCode}`)
-    const pong = await run('redis-cli', ['-p', String(port), 'ping']).then(r => r.stdout.trim(), () => '')
+    const pong = await redisCli(['-p', String(port), 'ping'], password).then(r => r.stdout.trim(), () => '')
     if (pong === 'PONG') return { port, child, kill }
     await sleep(50)
   }
@@ -69,29 +72,30 @@ export async function startRedisServer(
 }
 
 /** A cluster node: cluster mode, its bus on another free port, no persistence. */
-const clusterNode = (t: { teardown(fn: () => unknown): void }, dir: string, nodeTimeoutMs: number) => startRedisServer(t, dir, async port => [
+const clusterNode = (t: { teardown(fn: () => unknown): void }, dir: string, nodeTimeoutMs: number, password?: string) => startRedisServer(t, dir, async port => [
   '--cluster-enabled', 'yes', '--cluster-port', String(await freePort()), '--cluster-config-file', join(dir, `nodes-${port}.conf`),
   '--cluster-node-timeout', String(nodeTimeoutMs), '--dbfilename', `dump-${port}.rdb`, '--save', '', '--appendonly', 'no',
-])
+  ...(password ? ['--requirepass', password, '--masterauth', password] : []),
+], password)
 
 /**
  * A real Redis Cluster on loopback for one test: `masters` masters, each with `replicas`
  * replicas, on free ports picked now, in a temp dir; `redis-cli --cluster create` joins them.
  * Resolves once every node reports `cluster_state:ok`; every process is killed by its own pid
- * at teardown and the dir removed.
+ * at teardown and the dir removed. With `password`, every node requires it (and replicas use it).
  */
 export async function startRedisCluster(
-  t: { teardown(fn: () => unknown): void }, opts: { masters?: number; replicas?: number; nodeTimeoutMs?: number } = {},
+  t: { teardown(fn: () => unknown): void }, opts: { masters?: number; replicas?: number; nodeTimeoutMs?: number; password?: string } = {},
 ): Promise<RedisClusterHandle> {
   const masters = opts.masters ?? 3
   const replicas = opts.replicas ?? 0
   const dir = await mkdtemp(join(tmpdir(), 'sigil-redis-cluster-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const nodes: RedisNode[] = []
-  for (let i = 0; i < masters * (1 + replicas); i++) nodes.push(await clusterNode(t, dir, opts.nodeTimeoutMs ?? 2000))
+  for (let i = 0; i < masters * (1 + replicas); i++) nodes.push(await clusterNode(t, dir, opts.nodeTimeoutMs ?? 2000, opts.password))
   const addresses = nodes.map(n => `127.0.0.1:${n.port}`)
-  await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: 30_000 })
-  const cli = async (port: number, ...args: string[]) => (await run('redis-cli', ['-p', String(port), ...args])).stdout
+  await redisCli(['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], opts.password, 30_000)
+  const cli = async (port: number, ...args: string[]) => (await redisCli(['-p', String(port), ...args], opts.password)).stdout
   const deadline = Date.now() + 30_000
   for (;;) {
     const states = await Promise.all(nodes.map(n => cli(n.port, 'cluster', 'info').catch(() => '')))
