@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import rateLimit from '@fastify/rate-limit'
+import Fastify from 'fastify'
 import t from 'tap'
 import { TemporarilyUnavailable } from '../../src/errors.js'
+import { boundedRateLimitClient } from '../../src/http/request-cap.js'
 import { connectRedis } from '../../src/store/redis/connection.js'
 import { createRedisStore, STORE_OPERATION_TIMEOUT_MS } from '../../src/store/redis/redis-store.js'
 import { redisTopologySkip, startRedisCluster, startRedisSentinel } from '../helpers/redis-servers.js'
@@ -52,4 +55,19 @@ t.test('issue 14: redis-sentinel://…/mymaster/3 writes to database 3 of the ma
   const read = async (db: number) => (await run('redis-cli', ['-p', String(sentinel.master.port), '-n', String(db), 'get', 'sigil-url-test'])).stdout.trim()
   t.equal(await read(3), 'db3', 'in database 3 of the master')
   t.equal(await read(0), '', 'not in database 0')
+})
+
+t.test('issue 14: RATE_LIMIT_IP on a Cluster with no reachable node lets requests on within the bound (skipOnError), not hang', { skip, timeout: 30_000 }, async t => {
+  const dead = [await freePort(), await freePort()].map(p => `127.0.0.1:${p}`).join(',')
+  const client = connectRedis(`redis-cluster://${dead}`)
+  client.on('error', () => {})
+  t.teardown(() => client.disconnect())
+  const app = Fastify()
+  await app.register(rateLimit, { max: 5, timeWindow: 60_000, redis: boundedRateLimitClient(client), skipOnError: true })
+  app.get('/', async () => ({ ok: true }))
+  t.teardown(() => app.close())
+  const started = Date.now()
+  const r = await app.inject({ method: 'GET', url: '/' })
+  t.equal(r.statusCode, 200, 'the volume cap is skipped, the request served')
+  t.ok(Date.now() - started < STORE_OPERATION_TIMEOUT_MS + 1500, `after ${Date.now() - started} ms`)
 })
