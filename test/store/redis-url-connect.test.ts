@@ -34,8 +34,7 @@ t.test('issue 14: redis-cluster://:password@… authenticates to every node; a w
   t.teardown(() => bad.close())
   const started = Date.now()
   await t.rejects(bad.isAccessTokenDenied('jti', Date.now()), TemporarilyUnavailable, 'a wrong password: 503, not a hang')
-  await t.rejects(bad.ping(), 'and the readiness probe fails')
-  t.ok(Date.now() - started < 2 * STORE_OPERATION_TIMEOUT_MS + 2000, `both within the bound (${Date.now() - started} ms)`)
+  t.ok(Date.now() - started < STORE_OPERATION_TIMEOUT_MS + 1500, `within the bound (${Date.now() - started} ms)`)
 })
 
 t.test('issue 14: a Redis Cluster with no reachable node answers 503 within the bound instead of hanging', { skip, timeout: 30_000 }, async t => {
@@ -43,7 +42,10 @@ t.test('issue 14: a Redis Cluster with no reachable node answers 503 within the 
   const store = createRedisStore({ url: `redis-cluster://${dead}` })
   t.teardown(() => store.close())
   const started = Date.now()
-  await t.rejects(store.userRevokedAtMs('u1', Date.now()), TemporarilyUnavailable)
+  await Promise.all([
+    t.rejects(store.userRevokedAtMs('u1', Date.now()), TemporarilyUnavailable, 'a store operation: 503'),
+    t.rejects(store.ping(), 'and the readiness probe fails'),
+  ])
   t.ok(Date.now() - started < STORE_OPERATION_TIMEOUT_MS + 1500, `refused after ${Date.now() - started} ms`)
 })
 

@@ -72,8 +72,11 @@ export function createRedisStore(opts: { url: string; prefix?: string }): Store 
  * How long a store operation waits for Redis. ioredis fails a standalone or Sentinel command
  * after one reconnection attempt, but a Cluster with no reachable node (or refusing the
  * password) keeps commands queued until it is back: without this bound a request would hang.
+ * Well above a Cluster failover (2-3.5 s with `cluster-node-timeout` 1000, during which ioredis
+ * retries): a command given up on may still run once the cluster is back, so a refresh
+ * answered 503 here may have rotated, and its retry then reads as reuse.
  */
-export const STORE_OPERATION_TIMEOUT_MS = 3000
+export const STORE_OPERATION_TIMEOUT_MS = 8000
 
 /** `work`, or a rejection once {@link STORE_OPERATION_TIMEOUT_MS} has passed without its answer. */
 export function withDeadline<T>(work: Promise<T>): Promise<T> {
