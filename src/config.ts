@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
+import { parseRedisUrl, RedisUrlError } from './store/redis/redis-url.js'
 
 /** Validated, frozen configuration. The only reader of the environment is {@link parseConfig}. */
 export interface Config {
@@ -95,8 +96,14 @@ const schema = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT: seconds(72, 1),
   HTTP_CONNECTION_TIMEOUT: seconds(30, 1),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
-  REDIS_URL: z.string().regex(/^(rediss?|redis-sentinel|redis-cluster):\/\//,
-    'must be a redis://, rediss://, redis-sentinel:// or redis-cluster:// URL').optional(),
+  REDIS_URL: z.string().superRefine((s, ctx) => {
+    try {
+      parseRedisUrl(s)
+    } catch (err) {
+      if (!(err instanceof RedisUrlError)) throw err
+      ctx.addIssue({ code: 'custom', message: err.message })
+    }
+  }).optional(),
   SIGIL_KEK: z.string().refine(s => decodeKek(s) !== undefined, 'must be 32 bytes, base64 or hex encoded').optional(),
   SIGIL_KEK_FILE: z.string().min(1).optional(),
   SIGIL_ADMIN_CLIENT_ID: z.string().regex(/^[\x21-\x7e]{1,200}$/, 'must be 1-200 visible ASCII characters').optional(),

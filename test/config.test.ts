@@ -41,7 +41,8 @@ t.test('parses what operators write', async t => {
 for (const [variable, value] of [
   ['PORT', 'eighty'], ['PORT', '70000'], ['ISSUER', 'https://idp.example/'], ['ISSUER', 'ftp://x'],
   ['ACCESS_TOKEN_TTL', '0'], ['ACCESS_TOKEN_TTL', '1.5'], ['SIGNING_ALG', 'HS256'], ['LOG_LEVEL', 'loud'],
-  ['DATABASE_URL', 'mysql://x'], ['REDIS_URL', 'http://x'], ['SIGIL_KEK', 'short'], ['TRUST_PROXY', '10.0.0.0/99'],
+  ['DATABASE_URL', 'mysql://x'], ['REDIS_URL', 'http://x'], ['REDIS_URL', 'redis-cluster://127.0.0.1:7101,,127.0.0.1:7103'],
+  ['REDIS_URL', 'redis-sentinel://127.0.0.1:26411,127.0.0.1:26412'], ['REDIS_URL', 'redis-cluster://h1:7000/1'], ['REDIS_URL', 'redis://a:1,b:2'], ['SIGIL_KEK', 'short'], ['TRUST_PROXY', '10.0.0.0/99'],
   ['SIGIL_ADMIN_CLIENT_SECRET', 'short'], ['KEY_LEAD_TIME', '10'], ['JWKS_MAX_AGE', '-1'],
   ['LOGIN_ACCENT_COLOR', 'red'], ['LOGIN_ACCENT_COLOR', '#123;} body{display:none'], ['LOGIN_ACCENT_COLOR', '#12345'],
   ['LOGIN_LOGO_URL', 'http://cdn.example/logo.png'], ['LOGIN_LOGO_URL', 'javascript:alert(1)'], ['LOGIN_LOGO_URL', '//evil.example/x.png'],
@@ -82,4 +83,23 @@ t.test('issue 13: SIMPLEJWT_PREFIX is /api/token by default, takes a path (trail
   t.equal(parseConfig({}).simplejwtPrefix, '/api/token')
   t.equal(parseConfig({ SIMPLEJWT_PREFIX: '/auth/jwt/' }).simplejwtPrefix, '/auth/jwt')
   t.equal(parseConfig({ SIMPLEJWT_PREFIX: 'off' }).simplejwtPrefix, null)
+})
+
+t.test('issue 14: the documented multi-host REDIS_URL values are accepted as written', async t => {
+  for (const url of [
+    'redis-cluster://127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103',
+    'redis-sentinel://127.0.0.1:26411,127.0.0.1:26412,127.0.0.1:26413/mymaster',
+    'redis-sentinel://host1:26379,host2:26379/mymaster/2',
+    'rediss-cluster://:s%40cret@h1:6379,h2:6379',
+  ]) t.equal(parseConfig({ REDIS_URL: url }).redisUrl, url, url)
+})
+
+t.test('issue 14: a bad multi-host REDIS_URL stops the start with one line naming REDIS_URL (exit 2), never the password', async t => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+    env: { ...process.env, DATABASE_URL: '', REDIS_URL: 'redis-cluster://:hunter2@127.0.0.1:7101,127.0.0.1:99999' }, encoding: 'utf8', timeout: 60_000,
+  })
+  t.equal(r.status, 2)
+  t.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+  t.match(r.stderr, /REDIS_URL: has a bad port/)
+  t.notMatch(r.stderr + r.stdout, /hunter2/)
 })

@@ -16,6 +16,8 @@ export interface SigilHttp {
   createClient(spec: ClientSpec): Promise<void>
   /** POST /admin/clients with a payload as is (any client kind); returns the 201 body. */
   registerClient(payload: Record<string, unknown>): Promise<unknown>
+  /** DELETE /admin/clients/:client_id. */
+  deleteClient(clientId: string): Promise<void>
   /** DELETE /admin/users/:id/consents/:client_id: the user is asked for consent again. */
   revokeConsent(userId: string, clientId: string): Promise<void>
   /** POST /admin/users; returns the new user's id. */
@@ -50,6 +52,7 @@ export function sigilHttp(issuer: string): SigilHttp {
       await admin('POST', '/admin/clients', { token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], ...spec })
     },
     registerClient: payload => admin('POST', '/admin/clients', payload),
+    deleteClient: async clientId => { await admin('DELETE', `/admin/clients/${encodeURIComponent(clientId)}`) },
     revokeConsent: async (userId, clientId) => {
       await admin('DELETE', `/admin/users/${encodeURIComponent(userId)}/consents/${encodeURIComponent(clientId)}`)
     },
@@ -75,3 +78,8 @@ export function countRequests(app: FastifyInstance, path: string): { total(): nu
     url: url => seen.get(url) ?? 0,
   }
 }
+
+/** A confidential client for the password and refresh_token grants, with its Basic header, and a user password. */
+export const WEB_CLIENT = { client_id: 'web', client_secret: 'web-client-secret-0123456789-0123456789-abc' }
+export const WEB_BASIC = 'Basic ' + Buffer.from(`${WEB_CLIENT.client_id}:${WEB_CLIENT.client_secret}`).toString('base64')
+export const USER_PASSWORD = 'correct horse battery staple'

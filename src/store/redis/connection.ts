@@ -1,11 +1,14 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
+import { parseRedisUrl } from './redis-url.js'
 
 export type RedisClient = Redis | Cluster
 
 /**
- * Connects from a URL: `redis://` / `rediss://` (standalone), `redis-sentinel://[pw@]h1:p1,h2:p2/master[/db]`,
- * `redis-cluster://[pw@]h1:p1,h2:p2`. A command gives up after one reconnection attempt
- * (`maxRetriesPerRequest: 1`), so callers fail closed with 503 instead of hanging.
+ * Connects from a URL read by {@link parseRedisUrl}: `redis://` / `rediss://` (standalone),
+ * `redis[s]-sentinel://[pw@]h1:p1,h2:p2/master[/db]` (ioredis sentinel mode), or
+ * `redis[s]-cluster://[pw@]h1:p1,h2:p2` (ioredis Cluster, the hosts as seed nodes). A command
+ * gives up after one reconnection attempt (`maxRetriesPerRequest: 1`), so callers fail closed
+ * with 503 instead of hanging. Throws RedisUrlError for a URL config validation would refuse.
  */
 export function connectRedis(url: string, extra: RedisOptions = {}): RedisClient {
   const base: RedisOptions = {
@@ -15,20 +18,27 @@ export function connectRedis(url: string, extra: RedisOptions = {}): RedisClient
     retryStrategy: attempt => Math.min(attempt * 200, 2000),
     ...extra,
   }
-  const u = new URL(url.replace(/^redis-(sentinel|cluster):/, 'http:'))
-  const password = u.password ? decodeURIComponent(u.password) : undefined
-  const username = u.username ? decodeURIComponent(u.username) : undefined
-  const hosts = u.host.split(',').map(h => {
-    const [host, port] = h.split(':')
-    return { host: host ?? 'localhost', port: Number(port ?? 6379) }
-  })
-  if (url.startsWith('redis-sentinel:')) {
-    const [name, db] = u.pathname.split('/').filter(Boolean)
-    return new Redis({ ...base, sentinels: hosts, name: name ?? 'mymaster', db: Number(db ?? 0), password, username })
+  const target = parseRedisUrl(url)
+  if (target.kind === 'standalone') return new Redis(target.url, base)
+  const auth = {
+    ...(target.username !== undefined ? { username: target.username } : {}),
+    ...(target.password !== undefined ? { password: target.password } : {}),
+    ...(target.tls ? { tls: {} } : {}),
   }
-  if (url.startsWith('redis-cluster:')) {
-    const options: ClusterOptions = { redisOptions: { ...base, password, username }, enableOfflineQueue: true }
-    return new Cluster(hosts, options)
+  if (target.kind === 'sentinel') {
+    return new Redis({
+      ...base, ...auth, sentinels: [...target.sentinels], name: target.name, db: target.db,
+      ...(target.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+      sentinelRetryStrategy: attempt => Math.min(attempt * 200, 2000),
+    })
   }
-  return new Redis(url, base)
+  const options: ClusterOptions = {
+    redisOptions: { ...base, ...auth },
+    enableOfflineQueue: true,
+    clusterRetryStrategy: attempt => Math.min(attempt * 200, 2000),
+    // A failover moves slots: ask again soon rather than failing the command at once.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+  }
+  return new Cluster([...target.nodes], options)
 }

@@ -69,17 +69,39 @@ export function createRedisStore(opts: { url: string; prefix?: string }): Store 
 }
 
 /**
- * Turns every Redis failure of a store operation into a 503 `temporarily_unavailable`: with
- * Redis unreachable Sigil refuses (never issues a token whose family was not stored) and
- * recovers by itself when Redis is back. `ping` and `close` keep their own errors.
+ * How long a store operation waits for Redis. ioredis fails a standalone or Sentinel command
+ * after one reconnection attempt, but a Cluster with no reachable node (or refusing the
+ * password) keeps commands queued until it is back: without this bound a request would hang.
+ * Well above a Cluster failover (2-3.5 s with `cluster-node-timeout` 1000, during which ioredis
+ * retries): a command given up on may still run once the cluster is back, so a refresh
+ * answered 503 here may have rotated, and its retry then reads as reuse.
+ */
+export const STORE_OPERATION_TIMEOUT_MS = 8000
+
+/** `work`, or a rejection once {@link STORE_OPERATION_TIMEOUT_MS} has passed without its answer. */
+export function withDeadline<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${STORE_OPERATION_TIMEOUT_MS} ms`)), STORE_OPERATION_TIMEOUT_MS)
+    timer.unref()
+  })
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Turns every Redis failure of a store operation, and an operation not answered within
+ * {@link STORE_OPERATION_TIMEOUT_MS}, into a 503 `temporarily_unavailable`: with Redis
+ * unreachable Sigil refuses (never issues a token whose family was not stored) and recovers by
+ * itself when Redis is back. `ping` gets the same bound but keeps its own errors; `close` none.
  */
 function failClosed(store: Store): void {
   const methods = store as unknown as Record<string, unknown>
   for (const [name, fn] of Object.entries(methods)) {
-    if (typeof fn !== 'function' || name === 'ping' || name === 'close') continue
-    methods[name] = async (...args: unknown[]) => {
+    if (typeof fn !== 'function' || name === 'close') continue
+    const call = (...args: unknown[]) => withDeadline((fn as (...a: unknown[]) => Promise<unknown>)(...args))
+    methods[name] = name === 'ping' ? call : async (...args: unknown[]) => {
       try {
-        return await (fn as (...a: unknown[]) => Promise<unknown>)(...args)
+        return await call(...args)
       } catch (err) {
         if (err instanceof OAuthError) throw err
         throw new TemporarilyUnavailable(`redis ${name}: ${(err as Error).message}`)
