@@ -29,7 +29,8 @@ const SECRET_QUERY = /([?&](?:access_token|refresh_token|id_token|id_token_hint|
 function serializeRequest(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
   return {
     method: req.method,
-    url: req.url?.replace(SECRET_QUERY, '$1[redacted]'),
+    // Most URLs have no query: no regex run for them.
+    url: req.url?.includes('?') ? req.url.replace(SECRET_QUERY, '$1[redacted]') : req.url,
     host: req.host,
     remoteAddress: req.ip,
     remotePort: req.socket?.remotePort,
