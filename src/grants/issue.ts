@@ -77,7 +77,7 @@ export async function issueAccessToken(
     alg,
     profile: req.client.tokenProfile,
     ...(grant.sid === undefined ? {} : { sid: grant.sid }),
-    generations: { client: req.client.generation, store: await deps.generation.current() },
+    generations: { client: req.client.generation, store: await deps.generation.forIssuance() },
   })
   deps.metrics?.tokenIssued(req.params.grant_type ?? 'unknown')
   req.log.info({
