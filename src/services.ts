@@ -1,7 +1,7 @@
 import type { LoginSessionDeps } from './authorize/login-session.js'
 import type { Clock } from './clock.js'
 import type { Config } from './config.js'
-import { ClientCache } from './clients/client-cache.js'
+import { LoadingCache } from './cache/loading-cache.js'
 import { ensureAdminClient, type ClientDeps } from './clients/client-registry.js'
 import { createClientRepo, type ClientRepo } from './db/client-repo.js'
 import { openDatabase, type Database } from './db/database.js'
@@ -45,7 +45,7 @@ export interface Services {
   /** Set when the process starts draining (SIGTERM): /readyz answers 503 from then on. */
   lifecycle: { draining: boolean }
   /**
-   * Brings the instance up: subscribes to key and client changes, makes missing keys and the
+   * Brings the instance up: subscribes to key, client and user changes, makes missing keys and the
    * bootstrap admin client, loads the key ring, checks the store's generation, and starts the
    * periodic reload, key maintenance and generation check (a lost notification is made good
    * within one period).
@@ -78,7 +78,7 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
   })
   const store = opts.store ?? (config.redisUrl ? createRedisStore({ url: config.redisUrl }) : createMemoryStore())
   const clientRepo = createClientRepo(db.prisma)
-  const cache = new ClientCache(id => clientRepo.find(id), clock.now)
+  const cache = new LoadingCache(id => clientRepo.find(id), clock.now)
   const keyRepo = createSigningKeyRepo(db.prisma)
   const ring = new KeyRing(keyRepo, kek)
   // Read on every refresh and revocation, so kept for a while; a client change drops it (below).
@@ -116,7 +116,14 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
     announce: (clientId: string) => store.publish(CHANNELS.clients, clientId),
   }
   // The dummy hash for unknown users is computed here, once, with the current parameters.
-  const users: UserDeps = { repo: createUserRepo(db.prisma), passwords: await createPasswordHasher() }
+  const userRepo = createUserRepo(db.prisma)
+  const users: UserDeps = {
+    repo: userRepo,
+    passwords: await createPasswordHasher(),
+    // Read on every refresh and code redemption; a deletion on any instance drops it everywhere (below).
+    cache: new LoadingCache(id => userRepo.find(id), clock.now),
+    announce: userId => store.publish(CHANNELS.users, userId),
+  }
   let timer: NodeJS.Timeout | undefined
   const services: Services = {
     config, clock, log, db, store, kek, ring, clients, keys, sessions, logins, generation, users, metrics, lifecycle: { draining: false },
@@ -128,6 +135,7 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
         cache.evict(clientId)
         maxTtl = undefined
       })
+      await store.subscribe(CHANNELS.users, userId => users.cache.evict(userId))
       // A store that lost its data since the last start is noticed now, before anything is served.
       await generation.check()
       await ensureKeys(keys)

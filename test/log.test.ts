@@ -15,3 +15,19 @@ t.test('issue 10: credentials in a logged URL (id_token_hint of a logout, code) 
   t.match(text, /id_token_hint=\[redacted\]&state=s1/)
   t.match(text, /code=\[redacted\]/)
 })
+
+t.test('issue 12: a logged request shows only its fixed fields: no header or body can reach a line through it', async t => {
+  const out = new PassThrough()
+  const lines: string[] = []
+  out.on('data', chunk => lines.push(String(chunk)))
+  const log = createLogger('info', out)
+  log.info({
+    req: { method: 'POST', url: '/oauth2/token', headers: { authorization: 'Basic c2VrcmV0', cookie: 'sid=cookie-secret' }, body: { password: 'pw-secret', client_secret: 'cs-secret' } },
+    password: 'top-level-secret',
+  }, 'request completed')
+  await new Promise(resolve => setImmediate(resolve))
+  const line = JSON.parse(lines.join(''))
+  t.same(Object.keys(line.req).sort(), ['method', 'url'], 'only the serializer\'s fields (the rest absent here)')
+  t.equal(line.password, '[redacted]')
+  t.notMatch(lines.join(''), /c2VrcmV0|cookie-secret|pw-secret|cs-secret|top-level-secret/)
+})

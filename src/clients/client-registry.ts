@@ -3,12 +3,12 @@ import type { Config } from '../config.js'
 import type { ClientRepo, NewClient } from '../db/client-repo.js'
 import { Conflict, InvalidRequest, NotFound } from '../errors.js'
 import { clientInput, clientUpdate, describeClient, isClientIdShaped, isPublicClient, type Client } from './client.js'
-import type { ClientCache } from './client-cache.js'
+import type { LoadingCache } from '../cache/loading-cache.js'
 import { generateClientSecret, hashClientSecret } from './client-secret.js'
 
 export interface ClientDeps {
   repo: ClientRepo
-  cache: ClientCache
+  cache: LoadingCache<Client>
   secretKey: Buffer
   /** Tells every instance that a client changed, so their caches drop it. */
   announce(clientId: string): Promise<void>

@@ -14,7 +14,7 @@ export const grantType = 'authorization_code'
 export type AuthorizationCodeGrantDeps = GrantDeps & {
   store: LoginStore
   sessions: SessionDeps
-  users: Pick<UserDeps, 'repo'>
+  users: Pick<UserDeps, 'cache'>
   config: Pick<Config, 'loginSessionIdleTtlSec'>
 }
 
@@ -39,7 +39,7 @@ export async function handle(req: TokenRequest, deps: AuthorizationCodeGrantDeps
     clientId: req.client.clientId, redirectUri: req.params.redirect_uri, codeVerifier,
     retainMs: await revocationRetentionMs(deps.sessions), revoke,
   })
-  const user = await deps.users.repo.find(granted.userId)
+  const user = await deps.users.cache.get(granted.userId)
   if (!user || user.disabled) throw new InvalidGrant('the user of this code is deleted or disabled')
   if (!await deps.store.touchLoginSession(granted.loginSessionHash, deps.clock.now(), deps.config.loginSessionIdleTtlSec * 1000)) {
     throw new InvalidGrant('the login session of this code has ended')

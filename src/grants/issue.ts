@@ -78,7 +78,7 @@ export async function issueAccessToken(
     profile: req.client.tokenProfile,
     ...(grant.sid === undefined ? {} : { sid: grant.sid }),
     ...(grant.user === undefined ? {} : { user: grant.user }),
-    generations: { client: req.client.generation, store: await deps.generation.current() },
+    generations: { client: req.client.generation, store: await deps.generation.forIssuance() },
   })
   deps.metrics?.tokenIssued(req.params.grant_type ?? 'unknown')
   req.log.info({

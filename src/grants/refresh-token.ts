@@ -6,7 +6,7 @@ import { issueUserTokens } from './user-tokens.js'
 
 export const grantType = 'refresh_token'
 
-export type RefreshGrantDeps = GrantDeps & { sessions: SessionDeps; users: Pick<UserDeps, 'repo'> }
+export type RefreshGrantDeps = GrantDeps & { sessions: SessionDeps; users: Pick<UserDeps, 'cache'> }
 
 /**
  * RFC 6749 §6: trades a refresh token for new tokens in the same family (`sid`), rotating the
@@ -22,7 +22,7 @@ export async function handle(req: TokenRequest, deps: RefreshGrantDeps): Promise
     ? undefined
     : narrowScope(req.params.scope, (await peekFamily(deps.sessions, req.client, token)).scope)
   const { family, refreshToken } = await rotateRefreshToken(deps.sessions, req.client, token)
-  const user = await deps.users.repo.find(family.userId)
+  const user = await deps.users.cache.get(family.userId)
   if (!user || user.disabled) {
     await endFamily(deps.sessions, family.familyId)
     throw new InvalidGrant('the user of this family is deleted or disabled')

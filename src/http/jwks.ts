@@ -14,13 +14,16 @@ export const jwksRoutes = (s: Services): FastifyPluginAsync => async app => {
     const doc = s.ring.jwks(alg as SigningAlg | undefined)
     reply.header('cache-control', cacheControl).header('etag', doc.etag)
     if (matchesEtag(req.headers['if-none-match'], doc.etag)) return reply.status(304).send()
-    return reply.type('application/jwk-set+json').send(doc.body)
+    // The prebuilt bytes: nothing serialized or encoded per request.
+    return reply.type('application/jwk-set+json').send(doc.bytes)
   })
 }
 
 /** RFC 9110 §13.1.2: a list of entity tags or `*`; weak comparison. */
 function matchesEtag(header: string | undefined, etag: string): boolean {
   if (header === undefined) return false
+  // What a cache sends back: the very tag, compared without splitting anything.
+  if (header === etag) return true
   if (header.trim() === '*') return true
   return header.split(',').some(t => t.trim().replace(/^W\//, '') === etag)
 }

@@ -11,10 +11,12 @@ import { probeDependencies } from './health.js'
  */
 export function recordMetrics(app: FastifyInstance, s: Services): void {
   const errors = new WeakMap<FastifyRequest, Error>()
-  app.addHook('onError', async (req, _reply, err) => {
+  // Synchronous hooks: no promise per request.
+  app.addHook('onError', (req, _reply, err, done) => {
     errors.set(req, err)
+    done()
   })
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     // The pattern, never req.url: a label per URL would grow without bound.
     const route = req.routeOptions.url ?? 'unmatched'
     const status = reply.statusCode
@@ -24,6 +26,7 @@ export function recordMetrics(app: FastifyInstance, s: Services): void {
       const outcome = loginOutcome(status, errors.get(req))
       if (outcome) s.metrics.loginOutcome(outcome)
     }
+    done()
   })
 }
 

@@ -23,11 +23,28 @@ export function readParams(body: unknown): Record<string, string | undefined> {
   return params
 }
 
+/**
+ * RFC 6749 §5.1 token response ({@link TokenResponse}), serialized by Fastify's compiled
+ * serializer (fast-json-stringify) instead of JSON.stringify. Only these members are sent.
+ */
+const TOKEN_RESPONSE_SCHEMA = {
+  type: 'object',
+  required: ['access_token', 'token_type', 'expires_in'],
+  properties: {
+    access_token: { type: 'string' },
+    token_type: { type: 'string' },
+    expires_in: { type: 'integer' },
+    scope: { type: 'string' },
+    refresh_token: { type: 'string' },
+    id_token: { type: 'string' },
+  },
+} as const
+
 export const tokenRoutes = (s: Services): FastifyPluginAsync => async app => {
   noStore(app)
   await registerRequestCap(app, s)
 
-  app.post('/oauth2/token', async (req, reply) => {
+  app.post('/oauth2/token', { schema: { response: { 200: TOKEN_RESPONSE_SCHEMA } } }, async (req, reply) => {
     const params = readParams(req.body)
     const grantType = params.grant_type
     if (grantType === undefined || grantType === '') throw new InvalidRequest('grant_type is required')

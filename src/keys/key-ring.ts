@@ -9,7 +9,8 @@ import type { JwsSigningKey } from '../tokens/jws.js'
 /** The current key of an algorithm, as a KeyObject (see tokens/jws.ts). */
 export type SigningKey = JwsSigningKey
 export interface VerificationKey { kid: string; alg: SigningAlg; publicKey: CryptoKey }
-export interface JwksDocument { body: string; etag: string }
+/** A key set as served: the JSON text, the same as UTF-8 bytes (sent as they are), and its strong ETag. */
+export interface JwksDocument { body: string; bytes: Buffer; etag: string }
 
 /**
  * The keys of this instance, in memory and ready: KeyObjects for signing (current), CryptoKeys for
@@ -83,5 +84,5 @@ function toDocument(rows: SigningKeyRow[]): JwksDocument {
   // Newest first: a verifier that tries keys in order meets the current ones early.
   const keys = [...rows].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).map(r => toPublicJwk(r.publicJwk))
   const body = JSON.stringify({ keys })
-  return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` }
+  return { body, bytes: Buffer.from(body), etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` }
 }

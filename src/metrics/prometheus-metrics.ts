@@ -19,6 +19,8 @@ export interface PrometheusMetrics extends Metrics {
   render(): Promise<{ contentType: string; body: string }>
 }
 
+const MAX_HTTP_SERIES = 1000
+
 /** Token issuance takes milliseconds; a login's argon2 ~15 ms; a slow dependency seconds. */
 const LATENCY_BUCKETS_SEC = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
@@ -52,6 +54,8 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   const keyState = new Gauge({ name: 'sigil_signing_key_state', help: '1 for the state (next, current, retiring) each published signing key is in', labelNames: ['kid', 'alg', 'state'], registers })
   const up = new Gauge({ name: 'sigil_dependency_up', help: '1 if the dependency answered its last probe (/readyz or a scrape), else 0', labelNames: ['dependency'], registers })
   for (const outcome of LOGIN_OUTCOMES) logins.inc({ outcome }, 0)
+  // Each request's two series, looked up once per label set instead of hashing the labels twice per request.
+  const httpSeries = new Map<string, { count: { inc(): void }; latency: { observe(value: number): void } }>()
   return {
     registry,
     tokenIssued: grantType => tokens.inc({ grant_type: grantType }),
@@ -60,9 +64,17 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     rateLimited: route => limited.inc({ route }),
     loginOutcome: outcome => logins.inc({ outcome }),
     httpRequest: ({ route, method, status }, durationSec) => {
-      const labels = { route, method, status: String(status) }
-      requests.inc(labels)
-      latency.observe(labels, durationSec)
+      const key = `${method} ${status} ${route}`
+      let series = httpSeries.get(key)
+      if (!series) {
+        const labels = { route, method, status: String(status) }
+        series = { count: requests.labels(labels), latency: latency.labels(labels) }
+        // Routes are patterns and methods and statuses few: this bound is only a backstop.
+        if (httpSeries.size >= MAX_HTTP_SERIES) httpSeries.clear()
+        httpSeries.set(key, series)
+      }
+      series.count.inc()
+      series.latency.observe(durationSec)
     },
     signingKeys: (keys, nowMs) => {
       keyAge.reset()

@@ -31,6 +31,14 @@ export interface StoreGeneration {
    * whose marker this instance still takes for current. Run at start and periodically.
    */
   check(): Promise<string>
+  /**
+   * The generation to issue a token under: the one this instance last confirmed, when it did
+   * so less than `issuanceReuseMs` ago (1 s by default; every {@link current} and {@link check}
+   * confirms), else {@link current}. Saves a store read per token. Safe: a token issued under a
+   * generation the store has just left (a loss in that window) is simply inactive wherever it
+   * is checked, as if issued before the loss (fail closed). Token checks keep {@link current}.
+   */
+  forIssuance(): Promise<string>
 }
 
 export interface StoreGenerationDeps {
@@ -39,22 +47,34 @@ export interface StoreGenerationDeps {
   clock: Clock
   log: Logger
   metrics?: Metrics
+  /** How long {@link StoreGeneration.forIssuance} reuses a confirmed generation; 1000 ms by default, 0: never. */
+  issuanceReuseMs?: number
 }
 
+const ISSUANCE_REUSE_MS = 1000
+
 export function createStoreGeneration(deps: StoreGenerationDeps): StoreGeneration {
+  const reuseMs = deps.issuanceReuseMs ?? ISSUANCE_REUSE_MS
   let known: string | null = null
+  // Monotonic real time, not the injected clock: this bounds a cache, it dates nothing.
+  let confirmedAt = -Infinity
   let syncing: Promise<string> | null = null
   const sync = async () => {
     syncing ??= syncGeneration(deps).finally(() => { syncing = null })
     known = await syncing
+    confirmedAt = performance.now()
     return known
   }
+  const current = async () => {
+    const marker = await deps.store.generationMarker()
+    if (marker === null || marker !== known) return sync()
+    confirmedAt = performance.now()
+    return marker
+  }
   return {
-    current: async () => {
-      const marker = await deps.store.generationMarker()
-      return marker !== null && marker === known ? marker : sync()
-    },
+    current,
     check: sync,
+    forIssuance: async () => known !== null && performance.now() - confirmedAt < reuseMs ? known : current(),
   }
 }
 

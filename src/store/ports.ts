@@ -39,6 +39,8 @@ export const CHANNELS = {
   keys: 'keys',
   /** A client changed: payload is its client_id. */
   clients: 'clients',
+  /** A user was deleted or changed: payload is its id. */
+  users: 'users',
 } as const
 
 /**

@@ -51,16 +51,20 @@ export async function limitIpFailures<T>(deps: AttemptLimitDeps, ip: string, att
   if (limit === 0) return attempt()
   const key = `ip:${networkOf(ip)}`
   const takenAtMs = await takeSlot(deps, key, limit)
-  let failed = false
+  // A slot that cannot be ended stays taken until the window ends: the limit errs towards refusing.
+  const end = (failed: boolean) => deps.store.endAttempt(key, takenAtMs, IP_WINDOW_SEC, failed).catch(() => {})
+  let result: T
   try {
-    return await attempt()
+    result = await attempt()
   } catch (err) {
-    failed = err instanceof InvalidClient || err instanceof InvalidGrant || err instanceof MalformedInput
+    await end(err instanceof InvalidClient || err instanceof InvalidGrant || err instanceof MalformedInput)
     throw err
-  } finally {
-    // A slot that cannot be ended stays taken until the window ends: the limit errs towards refusing.
-    await deps.store.endAttempt(key, takenAtMs, IP_WINDOW_SEC, failed).catch(() => {})
   }
+  // A success gives its slot back without the response waiting for the store: the command is
+  // sent now, before the answer (so on one connection it precedes the client's next request),
+  // and until it lands the slot is still held, which errs towards refusing.
+  void end(false)
+  return result
 }
 
 /** Takes a slot of `key` (see {@link limitIpFailures}) and returns the time it was taken at, or throws TooManyRequests. */

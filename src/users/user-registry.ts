@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { LoadingCache } from '../cache/loading-cache.js'
 import type { UserRepo } from '../db/user-repo.js'
 import { Conflict, InvalidRequest, NotFound } from '../errors.js'
 import type { PasswordHasher } from './password.js'
@@ -8,6 +9,10 @@ import { normalizeUsername } from './username.js'
 export interface UserDeps {
   repo: UserRepo
   passwords: PasswordHasher
+  /** Users by id for the refresh and code grants; evicted on every instance by {@link UserDeps.announce}. */
+  cache: LoadingCache<User>
+  /** Tells every instance that a user changed, so their caches drop it. */
+  announce(userId: string): Promise<void>
 }
 
 export type UserDescription = ReturnType<typeof describeUser>
@@ -37,9 +42,14 @@ export async function createUser(deps: UserDeps, payload: unknown): Promise<User
   return describeUser(user)
 }
 
-/** Deletes a user; their tokens stop working at /userinfo at once. {@link NotFound} for an unknown id. */
-export async function deleteUser(deps: Pick<UserDeps, 'repo'>, id: string): Promise<void> {
+/**
+ * Deletes a user; their tokens stop working at /userinfo at once, and every instance drops
+ * them from its user cache (so no refresh or code redemption finds them). {@link NotFound} for an unknown id.
+ */
+export async function deleteUser(deps: Pick<UserDeps, 'repo' | 'cache' | 'announce'>, id: string): Promise<void> {
   if (!isUserId(id) || !(await deps.repo.remove(id))) throw new NotFound(`no user ${id}`)
+  deps.cache.evict(id)
+  await deps.announce(id)
 }
 
 /** The user with this id; {@link NotFound} for an unknown one (one that cannot be an id is not looked up). */

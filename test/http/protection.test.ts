@@ -1,3 +1,5 @@
+import helmet from '@fastify/helmet'
+import Fastify from 'fastify'
 import t from 'tap'
 import { parseConfig } from '../../src/config.js'
 import { buildTestApp } from '../helpers/app.js'
@@ -35,6 +37,44 @@ t.test('security headers on JSON responses, HSTS left to the TLS proxy', async t
     t.equal(r.headers['referrer-policy'], 'no-referrer')
     t.notOk(r.headers['strict-transport-security'])
   }
+})
+
+/** What @fastify/helmet sends with the configuration Sigil used before issue 12 precomputed it. */
+async function helmetHeaders(): Promise<Record<string, string>> {
+  const ref = Fastify()
+  await ref.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    strictTransportSecurity: false,
+  })
+  ref.get('/', async () => ({}))
+  const r = await ref.inject({ method: 'GET', url: '/' })
+  await ref.close()
+  const generic = new Set(['content-type', 'content-length', 'date', 'connection', 'keep-alive'])
+  return Object.fromEntries(Object.entries(r.headers).filter(([name]) => !generic.has(name))) as Record<string, string>
+}
+
+t.test('issue 12: the precomputed security headers are exactly helmet\'s, on JSON, error and hosted HTML responses', async t => {
+  const expected = await helmetHeaders()
+  t.ok(Object.keys(expected).length >= 10, 'helmet sends its header set')
+  const { app } = await buildTestApp(t, backend)
+  const securityOf = (headers: Record<string, unknown>) =>
+    Object.fromEntries(Object.keys(expected).map(name => [name, headers[name]]))
+  for (const c of [
+    { url: '/.well-known/jwks.json', status: 200 },
+    { url: '/no/such/route', status: 404 },
+    { url: '/.well-known/jwks.json?alg=none', status: 400 },
+  ]) {
+    const r = await app.inject({ method: 'GET', url: c.url })
+    t.equal(r.statusCode, c.status, c.url)
+    t.same(securityOf(r.headers), expected, `${c.url}: same names and values as helmet`)
+    t.notOk(r.headers['strict-transport-security'], `${c.url}: no HSTS`)
+  }
+  // A hosted page (the authorization endpoint's error page) keeps its own CSP and every other header.
+  const page = await app.inject({ method: 'GET', url: '/oauth2/authorize' })
+  t.match(page.headers['content-type'], /^text\/html/)
+  t.match(String(page.headers['content-security-policy']), /^default-src 'none'; style-src 'self'/, 'the page\'s own CSP')
+  t.same({ ...securityOf(page.headers), 'content-security-policy': 'the page\'s' }, { ...expected, 'content-security-policy': 'the page\'s' },
+    'every other header as on JSON responses')
 })
 
 t.test('CORS: off unless CORS_ORIGINS is set; then only those origins', async t => {

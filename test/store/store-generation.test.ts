@@ -17,8 +17,8 @@ async function setUp(t: Test, backend: ReturnType<typeof backends>[number]) {
   const store = await openTestStore(t, backend.store)
   const lines: Array<{ level: number; event?: string }> = []
   const sink = new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done() } })
-  const instance = (on: Store = store) =>
-    createStoreGeneration({ store: on, repo: createStoreGenerationRepo(db.prisma), clock: fixedClock(), log: createLogger('info', sink) })
+  const instance = (on: Store = store, issuanceReuseMs?: number) =>
+    createStoreGeneration({ store: on, repo: createStoreGenerationRepo(db.prisma), clock: fixedClock(), log: createLogger('info', sink), issuanceReuseMs })
   /** Makes the store lose its data; returns the store to use from then on. */
   const lose = async (): Promise<Store> => {
     const redis = redisConnectionOf(store)
@@ -58,6 +58,29 @@ for (const backend of backends()) {
       t.not(seen[0], before)
       t.same(seen, [seen[0], seen[0], seen[0]], 'one new generation for all')
       t.equal(losses(), 1)
+    })
+
+    t.test('issue 12: issuance reuses the generation confirmed last, without a store read; a loss noticed by a check moves it on', async t => {
+      const { store, instance, lose } = await setUp(t, backend)
+      let reads = 0
+      const counting = (on: Store): Store => Object.assign(Object.create(on) as Store, {
+        generationMarker: () => { reads++; return on.generationMarker() },
+      })
+      const a = instance(counting(store), 60_000)
+      const first = await a.check()
+      reads = 0
+      t.same(await Promise.all([a.forIssuance(), a.forIssuance(), a.forIssuance()]), [first, first, first])
+      t.equal(reads, 0, 'no store read per token while the confirmation is fresh')
+      const after = await lose()
+      const b = instance(counting(after), 60_000)
+      const next = await b.current()
+      t.not(next, first, 'the loss is noticed by a check')
+      t.equal(await b.forIssuance(), next, 'and issuance follows it at once')
+      const never = instance(counting(after), 0)
+      reads = 0
+      t.equal(await never.forIssuance(), next)
+      t.equal(await never.forIssuance(), next)
+      t.ok(reads >= 2, 'with no reuse window every issuance reads the marker')
     })
 
     t.test('a stale marker (a replica from before a loss) is a loss too, caught by the periodic check', async t => {
