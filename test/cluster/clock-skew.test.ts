@@ -8,6 +8,7 @@ import { createUser, login, registerLoginClients, WEB_SECRET } from '../helpers/
 
 const SKEW_MS = 30_000
 const TTL_SEC = 600
+const IDLE_SEC = 900
 const LEAD_SEC = 120
 const PASSWORD = 'correct horse battery staple'
 
@@ -27,7 +28,7 @@ for (const backend of backends()) {
     const slow = fixedClock()
     const fast = fixedClock(slow.now() + SKEW_MS)
     const [a, b] = await buildTestApps(t, backend, 2, {
-      clocks: [slow, fast], config: { accessTokenTtlSec: TTL_SEC, keyLeadTimeSec: LEAD_SEC, jwksMaxAgeSec: 60 },
+      clocks: [slow, fast], config: { accessTokenTtlSec: TTL_SEC, refreshIdleTtlSec: IDLE_SEC, keyLeadTimeSec: LEAD_SEC, jwksMaxAgeSec: 60 },
     })
     const A = a!.app
     const B = b!.app
@@ -36,6 +37,32 @@ for (const backend of backends()) {
     const app = { client_id: 'app', token_endpoint_auth_method: 'none', grant_types: ['password', 'refresh_token'], scopes: ['openid', 'read'] }
     t.equal((await adminRequest(A, 'POST', '/admin/clients', app)).statusCode, 201)
     await createUser(A, { username: 'alice', password: PASSWORD })
+
+    t.test('issue 14: rotation lead time is counted on the rotating instance\'s clock, so skew shortens it by at most the skew', async t => {
+      const keys = await A.inject({ method: 'GET', url: '/admin/keys', headers: { authorization: `Bearer ${await adminToken(A)}` } })
+      const next = (keys.json().keys as Array<{ state: string; alg: string; created_at?: string; createdAt?: string }>)
+        .find(k => k.state === 'next' && k.alg === 'ES256')
+      t.ok(next, 'a next ES256 key is published')
+      // First, before any other test moves the clocks; wind both clocks to LEAD - SKEW - 1 s after the slow clock made the key.
+      const createdMs = Date.parse(String(next!.created_at ?? next!.createdAt))
+      const windMs = createdMs + (LEAD_SEC * 1000 - SKEW_MS - 1000) - slow.now()
+      t.ok(windMs > 0, 'the clocks only move forward')
+      advance(windMs)
+      const rotate = async (app: FastifyInstance) => app.inject({
+        method: 'POST', url: '/admin/keys/rotate', headers: { authorization: `Bearer ${await adminToken(app)}` }, payload: { alg: 'ES256' },
+      })
+      t.equal((await rotate(B)).statusCode, 409, 'the fast instance refuses one second before LEAD - skew')
+      advance(1000)
+      const done = await rotate(B)
+      t.equal(done.statusCode, 200, 'the fast instance rotates at LEAD - skew: still more than JWKS_MAX_AGE after publication')
+      t.ok(LEAD_SEC * 1000 - SKEW_MS >= 60_000, 'LEAD - skew ≥ JWKS_MAX_AGE: caches had the key')
+      await a!.services.ring.reload()
+      const token = await login(B, 'spa', { username: 'alice', password: PASSWORD })
+      t.equal(token.statusCode, 200)
+      const header = JSON.parse(Buffer.from((token.json().access_token as string).split('.')[0]!, 'base64url').toString()) as { kid: string }
+      t.equal(header.kid, done.json().current.kid, 'signed with the newly current key')
+      t.equal(await introspect(A, token.json().access_token), true, 'verified by the slow instance')
+    })
 
     t.test('issue 14: an access token from either instance is active at the other, and inactive at both once expired', async t => {
       for (const [issuer, other, name] of [[A, B, 'slow → fast'], [B, A, 'fast → slow']] as const) {
@@ -70,28 +97,20 @@ for (const backend of backends()) {
       t.equal(after.statusCode, 400, 'the reuse seen on one instance ended the family on the other')
     })
 
-    t.test('issue 14: rotation lead time is counted on the rotating instance\'s clock, so skew shortens it by at most the skew', async t => {
-      const keys = await A.inject({ method: 'GET', url: '/admin/keys', headers: { authorization: `Bearer ${await adminToken(A)}` } })
-      const next = (keys.json().keys as Array<{ state: string; alg: string; created_at?: string; createdAt?: string }>)
-        .find(k => k.state === 'next' && k.alg === 'ES256')
-      t.ok(next, 'a next ES256 key is published')
-      // Both instances reached here at once; wind both clocks to LEAD - SKEW - 1 s after the slow clock made the key.
-      const createdMs = Date.parse(String(next!.created_at ?? next!.createdAt))
-      advance(createdMs + (LEAD_SEC * 1000 - SKEW_MS - 1000) - slow.now())
-      const rotate = async (app: FastifyInstance) => app.inject({
-        method: 'POST', url: '/admin/keys/rotate', headers: { authorization: `Bearer ${await adminToken(app)}` }, payload: { alg: 'ES256' },
-      })
-      t.equal((await rotate(B)).statusCode, 409, 'the fast instance refuses one second before LEAD - skew')
-      advance(1000)
-      const done = await rotate(B)
-      t.equal(done.statusCode, 200, 'the fast instance rotates at LEAD - skew: still more than JWKS_MAX_AGE after publication')
-      t.ok(LEAD_SEC * 1000 - SKEW_MS >= 60_000, 'LEAD - skew ≥ JWKS_MAX_AGE: caches had the key')
-      await a!.services.ring.reload()
-      const token = await login(B, 'spa', { username: 'alice', password: PASSWORD })
-      t.equal(token.statusCode, 200)
-      const header = JSON.parse(Buffer.from((token.json().access_token as string).split('.')[0]!, 'base64url').toString()) as { kid: string }
-      t.equal(header.kid, done.json().current.kid, 'signed with the newly current key')
-      t.equal(await introspect(A, token.json().access_token), true, 'verified by the slow instance')
+    t.test('issue 14: the idle window holds across the skew: idle IDLE - skew - 1 s refreshes on either instance, IDLE + skew + 1 s on neither', async t => {
+      for (const [first, second, name] of [[A, B, 'slow then fast'], [B, A, 'fast then slow']] as const) {
+        const start = await postToken(first, { grant_type: 'password', client_id: 'app', username: 'alice', password: PASSWORD })
+        t.equal(start.statusCode, 200)
+        advance(IDLE_SEC * 1000 - SKEW_MS - 1000)
+        const kept = await refresh(second, start.json().refresh_token)
+        t.equal(kept.statusCode, 200, `${name}: idle IDLE - skew - 1 s by the starting clock: refreshes`)
+        advance(IDLE_SEC * 1000 + SKEW_MS + 1000)
+        for (const app of [A, B]) {
+          const late = await refresh(app, kept.json().refresh_token)
+          t.equal(late.statusCode, 400, `${name}: idle IDLE + skew + 1 s: refused`)
+          t.equal(late.json().error, 'invalid_grant')
+        }
+      }
     })
   })
 }
