@@ -15,6 +15,8 @@ interface TestLike { teardown(fn: () => unknown): void }
 export interface InstanceOptions {
   config?: Partial<Config>
   clock?: Clock
+  /** One clock per instance (clock skew between hosts); overrides `clock`. */
+  clocks?: Clock[]
   /** Default: silent. */
   log?: Logger
 }
@@ -36,11 +38,12 @@ export async function buildTestApps(t: TestLike, backend: Backend, count: number
     for (const { services } of instances) await services.close()
   })
   for (let i = 0; i < count; i++) {
+    const own = (opts.clocks?.[i] ?? clock) as TestApp['clock']
     const services = await createServices(config, {
-      clock, log: opts.log ?? createLogger('silent'), db: await openDb(), store: await openStore(), keyReloadMs: 60_000,
+      clock: own, log: opts.log ?? createLogger('silent'), db: await openDb(), store: await openStore(), keyReloadMs: 60_000,
     })
     await services.start()
-    instances.push({ app: await buildApp(services), services, clock })
+    instances.push({ app: await buildApp(services), services, clock: own })
   }
   return instances
 }
