@@ -27,7 +27,7 @@ export async function resolveRedirectTarget(
 ): Promise<RedirectTarget> {
   const clientId = params.client_id
   if (clientId === undefined || clientId === '') throw new InvalidRequest('client_id is missing')
-  const client = clientId.length > 128 ? null : await findClient(clientId)
+  const client = await findClient(clientId)
   if (!client) throw new InvalidRequest('unknown client_id', `unknown client ${clientId.slice(0, 128)}`)
   const redirectUri = params.redirect_uri
   if (redirectUri === undefined || redirectUri === '') throw new InvalidRequest('redirect_uri is missing')

@@ -166,7 +166,10 @@ async function changed(deps: ClientDeps, clientId: string): Promise<void> {
   await deps.announce(clientId)
 }
 
-/** The client behind an id, through the cache; null when unknown. */
-export function findClient(deps: Pick<ClientDeps, 'cache'>, clientId: string): Promise<Client | null> {
-  return deps.cache.get(clientId)
+/**
+ * The client behind an id, through the cache; null when unknown. An id no client can have
+ * ({@link isClientIdShaped}) is null at once: attacker input never reaches the database.
+ */
+export async function findClient(deps: Pick<ClientDeps, 'cache'>, clientId: string): Promise<Client | null> {
+  return isClientIdShaped(clientId) ? deps.cache.get(clientId) : null
 }
