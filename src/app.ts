@@ -13,6 +13,7 @@ import { registerJsonParser } from './http/json-body.js'
 import { rejectNulCharacters } from './http/input-guard.js'
 import { metricsRoutes, recordMetrics } from './http/metrics.js'
 import { registerProtection } from './http/protection.js'
+import { introspectionRoutes } from './http/introspection.js'
 import { revocationRoutes } from './http/revocation.js'
 import { httpServerOptions } from './http/server-options.js'
 import { simplejwtRoutes } from './http/simplejwt/index.js'
@@ -59,6 +60,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
   await app.register(tokenRoutes(s))
   await app.register(simplejwtRoutes(s))
   await app.register(revocationRoutes(s))
+  await app.register(introspectionRoutes(s))
   await app.register(userinfoRoutes(s))
   await app.register(hostedRoutes(s))
   await app.register(adminRoutes(s))

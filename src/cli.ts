@@ -9,10 +9,10 @@ import { OAuthError } from './errors.js'
 import { describeKey } from './http/admin/keys.js'
 import { ensureKeys, revokeKey, rotateKeys } from './keys/key-rotation.js'
 import { createLogger } from './log.js'
-import { serve } from './main.js'
+import { serve } from './serve.js'
 import { parseWorkersOption, type WorkersOption } from './process/worker-count.js'
 import { createServices, type Services } from './services.js'
-import { endUserSessions } from './refresh/refresh-family.js'
+import { endUserFamilies } from './refresh/refresh-family.js'
 import { endUserLoginSessions } from './authorize/login-session.js'
 import { importDjangoUsers } from './users/django-import.js'
 import { createUser, deleteUser } from './users/user-registry.js'
@@ -165,7 +165,7 @@ users.command('create').description('the password comes from SIGIL_USER_PASSWORD
 users.command('delete').argument('<id>')
   .action((id: string) => withServices(async s => {
     await deleteUser(s.users, id)
-    await endUserSessions(s.sessions, id)
+    await endUserFamilies(s.families, id)
     await endUserLoginSessions(s.logins, id)
     return { deleted: id }
   }))

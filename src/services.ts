@@ -34,7 +34,7 @@ export interface Services {
   clients: ClientDeps & { repo: ClientRepo }
   keys: KeyRotationDeps
   /** Refresh families, revocation and introspection. */
-  sessions: RevocationDeps
+  families: RevocationDeps
   /** Browser login sessions (the SSO cookie) of the authorization code flow. */
   logins: LoginSessionDeps
   /** The store's current generation, carried by every token issued (issue 11: a store that lost its data un-revokes nothing). */
@@ -95,11 +95,11 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
   const generation = createStoreGeneration({
     store, repo: createStoreGenerationRepo(db.prisma), clock, log: log.child({ module: 'store-generation' }), metrics,
   })
-  const sessions: RevocationDeps = {
-    store, kek, clock, log: log.child({ module: 'sessions' }), config, ring, maxTokenTtlSec, metrics, generation,
+  const families: RevocationDeps = {
+    store, kek, clock, log: log.child({ module: 'families' }), config, ring, maxTokenTtlSec, metrics, generation,
     findClient: clientId => cache.get(clientId),
   }
-  const logins: LoginSessionDeps = { store, clock, log: log.child({ module: 'login' }), config, families: sessions }
+  const logins: LoginSessionDeps = { store, clock, log: log.child({ module: 'login' }), config, families }
   const keys: KeyRotationDeps = {
     repo: keyRepo,
     kek,
@@ -126,7 +126,7 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
   }
   let timer: NodeJS.Timeout | undefined
   const services: Services = {
-    config, clock, log, db, store, kek, ring, clients, keys, sessions, logins, generation, users, metrics, lifecycle: { draining: false },
+    config, clock, log, db, store, kek, ring, clients, keys, families, logins, generation, users, metrics, lifecycle: { draining: false },
     start: async () => {
       await store.subscribe(CHANNELS.keys, () => {
         ring.reload().catch(err => log.error({ err }, 'key reload failed'))

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { Clock } from '../clock.js'
 import type { Config } from '../config.js'
 import type { Logger } from '../log.js'
-import { endFamily, type SessionDeps } from '../refresh/refresh-family.js'
+import { endFamily, type FamilyDeps } from '../refresh/refresh-family.js'
 import type { LoginSessionRecord, LoginStore } from '../store/login-ports.js'
 
 /**
@@ -16,7 +16,7 @@ export interface LoginSessionDeps {
   log: Logger
   config: Pick<Config, 'loginSessionIdleTtlSec' | 'loginSessionTtlSec'>
   /** Ends the families a session gave birth to. */
-  families: SessionDeps
+  families: FamilyDeps
 }
 
 export interface LiveLoginSession { idHash: string; record: LoginSessionRecord }
@@ -64,7 +64,7 @@ export async function startLoginSession(
 /**
  * Ends every login session of a user (admin "revoke tokens", user deletion), so no browser
  * gets a code for them without the password again. Their families are the caller's to end
- * (endUserSessions ends every family of the user). Returns how many sessions ended.
+ * (endUserFamilies ends every family of the user). Returns how many sessions ended.
  */
 export async function endUserLoginSessions(deps: LoginSessionDeps, userId: string): Promise<number> {
   const nowMs = deps.clock.now()

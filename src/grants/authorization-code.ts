@@ -2,7 +2,7 @@ import { decodeJwt } from 'jose'
 import { recordCodeExchange, redeemAuthorizationCode } from '../authorize/authorization-code.js'
 import { CODE_VERIFIER } from '../authorize/pkce.js'
 import { InvalidGrant, InvalidRequest } from '../errors.js'
-import { endFamily, revocationRetentionMs, startFamily, type SessionDeps } from '../refresh/refresh-family.js'
+import { endFamily, revocationRetentionMs, startFamily, type FamilyDeps } from '../refresh/refresh-family.js'
 import type { Config } from '../config.js'
 import type { AuthorizationCodeRecord, CodeExchange, LoginStore } from '../store/login-ports.js'
 import type { UserDeps } from '../users/user-registry.js'
@@ -13,7 +13,7 @@ export const grantType = 'authorization_code'
 
 export type AuthorizationCodeGrantDeps = GrantDeps & {
   store: LoginStore
-  sessions: SessionDeps
+  families: FamilyDeps
   users: Pick<UserDeps, 'cache'>
   config: Pick<Config, 'loginSessionIdleTtlSec'>
 }
@@ -37,14 +37,14 @@ export async function handle(req: TokenRequest, deps: AuthorizationCodeGrantDeps
   const revoke = (issued: CodeExchange) => revokeIssued(deps, issued)
   const granted = await redeemAuthorizationCode(codeDeps, code, {
     clientId: req.client.clientId, redirectUri: req.params.redirect_uri, codeVerifier,
-    retainMs: await revocationRetentionMs(deps.sessions), revoke,
+    retainMs: await revocationRetentionMs(deps.families), revoke,
   })
   const user = await deps.users.cache.get(granted.userId)
   if (!user || user.disabled) throw new InvalidGrant('the user of this code is deleted or disabled')
   if (!await deps.store.touchLoginSession(granted.loginSessionHash, deps.clock.now(), deps.config.loginSessionIdleTtlSec * 1000)) {
     throw new InvalidGrant('the login session of this code has ended')
   }
-  const family = req.client.grantTypes.includes('refresh_token') ? await startSessionFamily(deps, req, granted) : undefined
+  const family = req.client.grantTypes.includes('refresh_token') ? await startCodeFamily(deps, req, granted) : undefined
   const tokens = await issueUserTokens(deps, req, {
     user, scope: granted.scope, authTimeSec: granted.authTimeSec,
     ...(family ? { sid: family.familyId } : {}), ...(granted.nonce === undefined ? {} : { nonce: granted.nonce }),
@@ -56,17 +56,17 @@ export async function handle(req: TokenRequest, deps: AuthorizationCodeGrantDeps
 }
 
 /** A refresh family for the code's login, recorded on its login session (which a concurrent logout may just have ended). */
-async function startSessionFamily(deps: AuthorizationCodeGrantDeps, req: TokenRequest, granted: AuthorizationCodeRecord) {
-  const family = await startFamily(deps.sessions, {
+async function startCodeFamily(deps: AuthorizationCodeGrantDeps, req: TokenRequest, granted: AuthorizationCodeRecord) {
+  const family = await startFamily(deps.families, {
     userId: granted.userId, clientId: req.client.clientId, clientGeneration: req.client.generation, scope: granted.scope, authTimeSec: granted.authTimeSec,
   })
   if (await deps.store.addFamilyToLoginSession(granted.loginSessionHash, family.familyId, deps.clock.now())) return family
-  await endFamily(deps.sessions, family.familyId)
+  await endFamily(deps.families, family.familyId)
   throw new InvalidGrant('the login session of this code ended during the exchange')
 }
 
 /** Ends the family and denylists the access token an exchange issued. */
 async function revokeIssued(deps: AuthorizationCodeGrantDeps, issued: CodeExchange): Promise<void> {
-  if (issued.familyId !== undefined) await endFamily(deps.sessions, issued.familyId)
-  await deps.sessions.store.denyAccessToken(issued.jti, issued.accessExpiresAtMs, deps.clock.now())
+  if (issued.familyId !== undefined) await endFamily(deps.families, issued.familyId)
+  await deps.families.store.denyAccessToken(issued.jti, issued.accessExpiresAtMs, deps.clock.now())
 }

@@ -1,5 +1,5 @@
 import { InvalidRequest } from '../errors.js'
-import { startFamily, type SessionDeps } from '../refresh/refresh-family.js'
+import { startFamily, type FamilyDeps } from '../refresh/refresh-family.js'
 import { authenticateUser, type LoginDeps } from '../users/login.js'
 import { isOversizedPassword, PASSWORD_MAX_CHARS } from '../users/user.js'
 import { narrowScope, type GrantDeps, type TokenRequest, type TokenResponse } from './issue.js'
@@ -7,7 +7,7 @@ import { issueUserTokens } from './user-tokens.js'
 
 export const grantType = 'password'
 
-export type PasswordGrantDeps = GrantDeps & LoginDeps & { sessions: SessionDeps }
+export type PasswordGrantDeps = GrantDeps & LoginDeps & { families: FamilyDeps }
 
 /**
  * RFC 6749 §4.3: a public or confidential client registered for the grant trades a user's
@@ -26,7 +26,7 @@ export async function handle(req: TokenRequest, deps: PasswordGrantDeps): Promis
   const authTimeSec = Math.floor(deps.clock.now() / 1000)
   // A client registered for refresh tokens starts a family at login; its id is the tokens' sid.
   if (!(req.client.grantTypes as string[]).includes('refresh_token')) return issueUserTokens(deps, req, { user, scope, authTimeSec })
-  const { familyId, refreshToken } = await startFamily(deps.sessions, {
+  const { familyId, refreshToken } = await startFamily(deps.families, {
     userId: user.id, clientId: req.client.clientId, clientGeneration: req.client.generation, scope, authTimeSec,
   })
   const tokens = await issueUserTokens(deps, req, { user, scope, authTimeSec, sid: familyId })

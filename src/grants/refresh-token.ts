@@ -1,12 +1,12 @@
 import { InvalidGrant, InvalidRequest } from '../errors.js'
-import { endFamily, peekFamily, rotateRefreshToken, type SessionDeps } from '../refresh/refresh-family.js'
+import { endFamily, peekFamily, rotateRefreshToken, type FamilyDeps } from '../refresh/refresh-family.js'
 import type { UserDeps } from '../users/user-registry.js'
 import { narrowScope, type GrantDeps, type TokenRequest, type TokenResponse } from './issue.js'
 import { issueUserTokens } from './user-tokens.js'
 
 export const grantType = 'refresh_token'
 
-export type RefreshGrantDeps = GrantDeps & { sessions: SessionDeps; users: Pick<UserDeps, 'cache'> }
+export type RefreshGrantDeps = GrantDeps & { families: FamilyDeps; users: Pick<UserDeps, 'cache'> }
 
 /**
  * RFC 6749 §6: trades a refresh token for new tokens in the same family (`sid`), rotating the
@@ -20,11 +20,11 @@ export async function handle(req: TokenRequest, deps: RefreshGrantDeps): Promise
   if (token === undefined || token === '') throw new InvalidRequest('refresh_token is required')
   const narrowed = req.params.scope === undefined
     ? undefined
-    : narrowScope(req.params.scope, (await peekFamily(deps.sessions, req.client, token)).scope)
-  const { family, refreshToken } = await rotateRefreshToken(deps.sessions, req.client, token)
+    : narrowScope(req.params.scope, (await peekFamily(deps.families, req.client, token)).scope)
+  const { family, refreshToken } = await rotateRefreshToken(deps.families, req.client, token)
   const user = await deps.users.cache.get(family.userId)
   if (!user || user.disabled) {
-    await endFamily(deps.sessions, family.familyId)
+    await endFamily(deps.families, family.familyId)
     throw new InvalidGrant('the user of this family is deleted or disabled')
   }
   const tokens = await issueUserTokens(deps, req, {

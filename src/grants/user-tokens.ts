@@ -5,10 +5,10 @@ import type { User } from '../users/user.js'
 import { issueAccessToken, type GrantDeps, type TokenRequest, type TokenResponse } from './issue.js'
 
 /**
- * A session of a user through a client: what the password grant (and a refresh grant, which
- * continues a session) hands to {@link issueUserTokens}.
+ * What a user granted a client, and when: what the password, authorization-code and refresh
+ * grants (the last continuing a refresh family) hand to {@link issueUserTokens}.
  */
-export interface UserSession {
+export interface UserGrant {
   user: Pick<User, 'id' | 'username' | 'email' | 'djangoId' | 'isStaff' | 'isSuperuser'>
   scope: string[]
   /** When the user entered their password (epoch seconds): the ID token's `auth_time`. */
@@ -23,20 +23,20 @@ export interface UserSession {
  * Issues a user's tokens: the access token (`sub` = user id), and an OpenID Connect ID token
  * for the client when `openid` was granted, signed with the same algorithm as the access token.
  */
-export async function issueUserTokens(deps: GrantDeps, req: TokenRequest, session: UserSession): Promise<TokenResponse> {
-  const sid = session.sid === undefined ? {} : { sid: session.sid }
-  const response = await issueAccessToken(deps, req, { sub: session.user.id, scope: session.scope, user: session.user, ...sid })
-  if (!session.scope.includes('openid')) return response
+export async function issueUserTokens(deps: GrantDeps, req: TokenRequest, grant: UserGrant): Promise<TokenResponse> {
+  const sid = grant.sid === undefined ? {} : { sid: grant.sid }
+  const response = await issueAccessToken(deps, req, { sub: grant.user.id, scope: grant.scope, user: grant.user, ...sid })
+  if (!grant.scope.includes('openid')) return response
   const alg: SigningAlg = req.client.signingAlg ?? deps.config.signingAlg
   const idToken = await signIdToken(deps, {
-    sub: session.user.id,
+    sub: grant.user.id,
     clientId: req.client.clientId,
     alg,
     ttlSec: response.expires_in,
-    authTimeSec: session.authTimeSec,
-    userClaims: scopedUserClaims(session.user, session.scope),
+    authTimeSec: grant.authTimeSec,
+    userClaims: scopedUserClaims(grant.user, grant.scope),
     ...sid,
-    ...(session.nonce === undefined ? {} : { nonce: session.nonce }),
+    ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
   })
   return { ...response, id_token: idToken }
 }

@@ -1,20 +1,19 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { isPublicClient } from '../clients/client.js'
-import { InvalidClient, InvalidRequest } from '../errors.js'
-import { introspectToken } from '../revocation/introspection.js'
+import { InvalidRequest } from '../errors.js'
 import { revokeToken } from '../revocation/token-revocation.js'
 import type { Services } from '../services.js'
 import { withClient } from './client-authentication.js'
 import { readParams } from './token.js'
 import { noStore } from './no-store.js'
 
-function requireToken(params: Record<string, string | undefined>): string {
+/** The `token` parameter of RFC 7009 §2.1 and RFC 7662 §2.1. */
+export function requireToken(params: Record<string, string | undefined>): string {
   const token = params.token
   if (token === undefined || token === '') throw new InvalidRequest('token is required')
   return token
 }
 
-/** RFC 7009 revocation and RFC 7662 introspection. */
+/** RFC 7009 revocation. */
 export const revocationRoutes = (s: Services): FastifyPluginAsync => async app => {
   noStore(app)
 
@@ -22,17 +21,7 @@ export const revocationRoutes = (s: Services): FastifyPluginAsync => async app =
   app.post('/oauth2/revoke', async (req, reply) => {
     const params = readParams(req.body)
     const token = requireToken(params)
-    await withClient(s, req, params, client => revokeToken(s.sessions, client, token))
+    await withClient(s, req, params, client => revokeToken(s.families, client, token))
     return reply.status(200).send()
-  })
-
-  app.post('/oauth2/introspect', async req => {
-    const params = readParams(req.body)
-    const token = requireToken(params)
-    return withClient(s, req, params, async client => {
-      // Only confidential clients (resource servers) may ask (API.md).
-      if (isPublicClient(client)) throw new InvalidClient('a public client may not introspect')
-      return introspectToken(s.sessions, token)
-    })
   })
 }

@@ -7,10 +7,10 @@ import type { Kek } from '../keys/kek.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics/ports.js'
 import type { StoreGeneration } from '../revocation/store-generation.js'
-import type { FamilyRecord, SessionStore } from '../store/session-ports.js'
+import type { FamilyRecord, FamilyStore } from '../store/family-ports.js'
 
-export interface SessionDeps {
-  store: SessionStore
+export interface FamilyDeps {
+  store: FamilyStore
   kek: Kek
   clock: Clock
   log: Logger
@@ -39,7 +39,7 @@ export function familyIdOf(token: string): string | null {
 const newToken = (familyId: string) => `${familyId}.${randomBytes(32).toString('base64url')}`
 
 /** How long a revocation must be remembered: until every access token it covers has expired. */
-export async function revocationRetentionMs(deps: Pick<SessionDeps, 'config' | 'maxTokenTtlSec'>): Promise<number> {
+export async function revocationRetentionMs(deps: Pick<FamilyDeps, 'config' | 'maxTokenTtlSec'>): Promise<number> {
   return (await deps.maxTokenTtlSec() + deps.config.clockSkewSec) * 1000
 }
 
@@ -48,7 +48,7 @@ export async function revocationRetentionMs(deps: Pick<SessionDeps, 'config' | '
  * generation of the client that authenticated: the family dies when the client's changes.
  */
 export async function startFamily(
-  deps: SessionDeps, login: { userId: string; clientId: string; clientGeneration: string; scope: string[]; authTimeSec: number },
+  deps: FamilyDeps, login: { userId: string; clientId: string; clientGeneration: string; scope: string[]; authTimeSec: number },
 ): Promise<{ familyId: string; refreshToken: string }> {
   const nowMs = deps.clock.now()
   const familyId = randomBytes(16).toString('base64url')
@@ -62,7 +62,7 @@ export async function startFamily(
  * Issue 11: a family lives only as long as the client registration it began under. One of a
  * client since deleted, registered again, given a new secret or narrowed is dead.
  */
-export async function isFamilyOfCurrentClient(deps: Pick<SessionDeps, 'findClient'>, family: FamilyRecord): Promise<boolean> {
+export async function isFamilyOfCurrentClient(deps: Pick<FamilyDeps, 'findClient'>, family: FamilyRecord): Promise<boolean> {
   return isIssuedUnder(await deps.findClient(family.clientId), { generation: family.clientGeneration, scope: family.scope })
 }
 
@@ -71,7 +71,7 @@ export async function isFamilyOfCurrentClient(deps: Pick<SessionDeps, 'findClien
  * first). Throws {@link InvalidGrant} unless it is the current token of a live family that
  * began under `client`'s current registration.
  */
-export async function peekFamily(deps: SessionDeps, client: FamilyClient, token: string): Promise<FamilyRecord> {
+export async function peekFamily(deps: FamilyDeps, client: FamilyClient, token: string): Promise<FamilyRecord> {
   const familyId = familyIdOf(token)
   const found = familyId && await deps.store.findFamilyOfToken(familyId, hashRefreshToken(token), deps.clock.now())
   if (!found || found.family.clientId !== client.clientId) throw new InvalidGrant('unknown refresh token or other client')
@@ -80,7 +80,7 @@ export async function peekFamily(deps: SessionDeps, client: FamilyClient, token:
 }
 
 /** Ends a family that began under an earlier registration of its client; throws {@link InvalidGrant} then. */
-async function requireSameRegistration(deps: SessionDeps, family: FamilyRecord, client: FamilyClient): Promise<void> {
+async function requireSameRegistration(deps: FamilyDeps, family: FamilyRecord, client: FamilyClient): Promise<void> {
   if (isIssuedUnder(client, { generation: family.clientGeneration, scope: family.scope })) return
   await endFamily(deps, family.familyId)
   deps.log.info({ event: 'family_of_changed_client', family_id: family.familyId, client_id: client.clientId },
@@ -94,13 +94,13 @@ async function requireSameRegistration(deps: SessionDeps, family: FamilyRecord, 
  * a token rotated earlier coming back revokes the whole family, and a family that began under
  * an earlier registration of `client` ends.
  */
-export async function rotateRefreshToken(deps: SessionDeps, client: FamilyClient, token: string): Promise<{ family: FamilyRecord; refreshToken: string }> {
+export async function rotateRefreshToken(deps: FamilyDeps, client: FamilyClient, token: string): Promise<{ family: FamilyRecord; refreshToken: string }> {
   const rotated = await rotateInStore(deps, client.clientId, token)
   await requireSameRegistration(deps, rotated.family, client)
   return rotated
 }
 
-async function rotateInStore(deps: SessionDeps, clientId: string, token: string): Promise<{ family: FamilyRecord; refreshToken: string }> {
+async function rotateInStore(deps: FamilyDeps, clientId: string, token: string): Promise<{ family: FamilyRecord; refreshToken: string }> {
   const familyId = familyIdOf(token)
   if (!familyId) throw new InvalidGrant('malformed refresh token')
   const nowMs = deps.clock.now()
@@ -129,7 +129,7 @@ async function rotateInStore(deps: SessionDeps, clientId: string, token: string)
 }
 
 /** Ends one family; returns false when there was none. */
-export async function endFamily(deps: SessionDeps, familyId: string): Promise<boolean> {
+export async function endFamily(deps: FamilyDeps, familyId: string): Promise<boolean> {
   return (await deps.store.revokeFamily(familyId, deps.clock.now(), await revocationRetentionMs(deps))) !== null
 }
 
@@ -137,13 +137,13 @@ export async function endFamily(deps: SessionDeps, familyId: string): Promise<bo
  * Logout everywhere: ends every family of the user and makes every access token issued to
  * them so far inactive at introspection. Returns how many families were ended.
  */
-export async function endUserSessions(deps: SessionDeps, userId: string): Promise<number> {
+export async function endUserFamilies(deps: FamilyDeps, userId: string): Promise<number> {
   const nowMs = deps.clock.now()
   const retainMs = await revocationRetentionMs(deps)
   await deps.store.markUserRevoked(userId, nowMs, retainMs)
   const ids = await deps.store.familiesOfUser(userId, nowMs)
   const ended = await Promise.all(ids.map(id => deps.store.revokeFamily(id, nowMs, retainMs)))
   const count = ended.filter(Boolean).length
-  deps.log.info({ event: 'user_sessions_revoked', user_id: userId, families: count }, 'ended every session of a user')
+  deps.log.info({ event: 'user_sessions_revoked', user_id: userId, families: count }, 'ended every refresh family of a user')
   return count
 }

@@ -1,9 +1,9 @@
 import type { Client } from '../clients/client.js'
-import { familyIdOf, hashRefreshToken, revocationRetentionMs, type SessionDeps } from '../refresh/refresh-family.js'
+import { familyIdOf, hashRefreshToken, revocationRetentionMs, type FamilyDeps } from '../refresh/refresh-family.js'
 import type { TokenDeps } from '../tokens/access-token.js'
-import { verifyLiveAccessToken } from './introspection.js'
+import { verifyLiveAccessToken } from './live-access-token.js'
 
-export type RevocationDeps = SessionDeps & TokenDeps
+export type RevocationDeps = FamilyDeps & TokenDeps
 
 /**
  * RFC 7009: revokes `token` if it is one of ours and was issued to `client`; anything else is

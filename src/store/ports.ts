@@ -1,5 +1,5 @@
 import type { LoginStore } from './login-ports.js'
-import type { SessionStore } from './session-ports.js'
+import type { FamilyStore } from './family-ports.js'
 
 /**
  * What Sigil keeps outside its database: cross-instance notifications now; refresh families,
@@ -7,7 +7,7 @@ import type { SessionStore } from './session-ports.js'
  * instances) and in-process memory (the single-instance embedded default), and both pass
  * test/store/store-contract.test.ts.
  */
-export interface Store extends AttemptCounters, SessionStore, LoginStore {
+export interface Store extends AttemptCounters, FamilyStore, LoginStore {
   readonly kind: 'redis' | 'memory'
   /**
    * Delivers `message` to every subscriber of `channel` in every instance, this one included.

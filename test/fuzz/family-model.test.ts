@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import fc from 'fast-check'
 import t from 'tap'
 import { InvalidGrant } from '../../src/errors.js'
-import { endFamily, endUserSessions, familyIdOf, hashRefreshToken, rotateRefreshToken, startFamily, type FamilyClient, type SessionDeps } from '../../src/refresh/refresh-family.js'
-import { RACE_WINDOW_MS } from '../../src/store/session-ports.js'
+import { endFamily, endUserFamilies, familyIdOf, hashRefreshToken, rotateRefreshToken, startFamily, type FamilyClient, type FamilyDeps } from '../../src/refresh/refresh-family.js'
+import { RACE_WINDOW_MS } from '../../src/store/family-ports.js'
 import { buildTestApp } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { registerLoginClients } from '../helpers/users.js'
@@ -22,7 +22,7 @@ interface Model {
   rotatedAtMs: number | null
 }
 
-interface Real { deps: SessionDeps; client: FamilyClient; userId: string; advance(ms: number): void; now(): number }
+interface Real { deps: FamilyDeps; client: FamilyClient; userId: string; advance(ms: number): void; now(): number }
 
 /** The model's view of whether the family is alive at `nowMs` (expiry makes it dead for good). */
 function alive(m: Model, nowMs: number): boolean {
@@ -122,7 +122,7 @@ class Revoke implements fc.AsyncCommand<Model, Real> {
 class LogoutEverywhere implements fc.AsyncCommand<Model, Real> {
   check = () => true
   async run(m: Model, r: Real): Promise<void> {
-    const ended = await endUserSessions(r.deps, r.userId)
+    const ended = await endUserFamilies(r.deps, r.userId)
     const wasAlive = alive(m, r.now())
     // The count also takes in a family revoked earlier and still remembered, so only its bounds are checked.
     if (ended > 1 || (wasAlive && ended !== 1)) throw new Error(`logout everywhere ended ${ended} families, model says ${wasAlive ? 1 : 0}`)
@@ -163,9 +163,9 @@ for (const backend of backends()) {
       config: { refreshIdleTtlSec: IDLE_SEC, refreshTokenTtlSec: ABSOLUTE_SEC, refreshReuseGraceSec: 0 },
     })
     await registerLoginClients(app)
-    const client = await services.sessions.findClient('spa')
+    const client = await services.families.findClient('spa')
     if (!client) throw new Error('no spa client')
-    const deps: SessionDeps = services.sessions
+    const deps: FamilyDeps = services.families
     const tally = new Map<string, number>()
 
     t.test('issue 14: refresh, reuse, revoke, logout everywhere and expiry agree with the reference model; never two live tokens', async t => {

@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose'
 import t from 'tap'
-import { RACE_WINDOW_MS } from '../../src/store/session-ports.js'
+import { RACE_WINDOW_MS } from '../../src/store/family-ports.js'
 import { adminRequest, basic, buildTestApp, postToken, type TestApp } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { buildTestApps } from '../helpers/instances.js'

@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import t, { type Test } from 'tap'
-import { RACE_WINDOW_MS } from '../../src/store/session-ports.js'
+import { RACE_WINDOW_MS } from '../../src/store/family-ports.js'
 import { adminRequest, buildTestApp, type TestApp } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 
@@ -101,7 +101,7 @@ for (const backend of backends()) {
       expect(t, await post(app, 'refresh/', { refresh: tampered }), 401, INVALID)
       expect(t, await post(app, 'refresh/', { refresh: first.access }), 401, WRONG_TYPE)
       expect(t, await post(app, 'verify/', { token: first.refresh }), 400, { non_field_errors: ['Token is blacklisted'] })
-      // Past the window in which a duplicate is taken for a concurrent retry (store/session-ports.ts).
+      // Past the window in which a duplicate is taken for a concurrent retry (store/family-ports.ts).
       clock.advance(RACE_WINDOW_MS + 1)
       expect(t, await post(app, 'refresh/', { refresh: first.refresh }), 401, BLACKLISTED)
       expect(t, await post(app, 'refresh/', { refresh: r.json().refresh }), 401, BLACKLISTED, 'the reuse ended the family')

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { InsufficientScope, InvalidToken } from '../../errors.js'
 import type { Services } from '../../services.js'
-import { verifyLiveAccessToken } from '../../revocation/introspection.js'
+import { verifyLiveAccessToken } from '../../revocation/live-access-token.js'
 import { bearerToken } from '../bearer.js'
 
 /**
@@ -11,7 +11,7 @@ import { bearerToken } from '../bearer.js'
  */
 export function requireAdmin(s: Services) {
   return async (req: FastifyRequest): Promise<void> => {
-    const claims = await verifyLiveAccessToken(s.sessions, bearerToken(req))
+    const claims = await verifyLiveAccessToken(s.families, bearerToken(req))
     const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
     if (!audience.includes(s.config.issuer)) throw new InvalidToken('token is not meant for this issuer')
     if (!claims.scope.split(' ').includes('admin')) throw new InsufficientScope('admin')

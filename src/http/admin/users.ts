@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Services } from '../../services.js'
 import { revokeConsent } from '../../authorize/authorization-flow.js'
 import { endUserLoginSessions } from '../../authorize/login-session.js'
-import { endUserSessions } from '../../refresh/refresh-family.js'
+import { endUserFamilies } from '../../refresh/refresh-family.js'
 import type { Logger } from '../../log.js'
 import { importDjangoUsers } from '../../users/django-import.js'
 import { createUser, deleteUser, getUser } from '../../users/user-registry.js'
@@ -17,14 +17,14 @@ export const adminUserRoutes = (s: Services): FastifyPluginAsync => async app =>
   app.delete<{ Params: { id: string } }>('/admin/users/:id', async (req, reply) => {
     await deleteUser(s.users, req.params.id)
     // Their families and browser login sessions end, and their access tokens turn inactive at introspection at once.
-    await endUserSessions(s.sessions, req.params.id)
+    await endUserFamilies(s.families, req.params.id)
     await endUserLoginSessions(s.logins, req.params.id)
     return reply.status(204).send()
   })
   // Logout everywhere: every family ends, and the user's outstanding access tokens turn inactive.
   app.post<{ Params: { id: string } }>('/admin/users/:id/revoke-tokens', async req => {
     await getUser(s.users, req.params.id)
-    const revokedFamilies = await endUserSessions(s.sessions, req.params.id)
+    const revokedFamilies = await endUserFamilies(s.families, req.params.id)
     return { revoked_families: revokedFamilies, ended_login_sessions: await endUserLoginSessions(s.logins, req.params.id) }
   })
   // A third-party client's remembered consent (issue 10): the consent page is shown again next time.

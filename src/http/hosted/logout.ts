@@ -52,7 +52,7 @@ export const logoutRoutes = (ctx: HostedContext): FastifyPluginAsync => async ap
 async function logoutTarget(ctx: HostedContext, params: Record<string, string | undefined>): Promise<
   { hint: { clientId: string } | null; clientId: string | undefined; returnTo: string | undefined } | string
 > {
-  const hint = params.id_token_hint ? await verifyIdTokenHint(ctx.s.sessions, params.id_token_hint) : null
+  const hint = params.id_token_hint ? await verifyIdTokenHint(ctx.s.families, params.id_token_hint) : null
   if (params.id_token_hint && !hint) return 'The sign-out request is not valid.'
   if (hint && params.client_id !== undefined && params.client_id !== hint.clientId) return 'The sign-out request names two different applications.'
   const clientId = hint?.clientId ?? params.client_id

@@ -5,7 +5,7 @@ import { InvalidGrant, InvalidRequest, TemporarilyUnavailable } from '../../erro
 import { runGrant } from '../../grants/index.js'
 import type { Logger } from '../../log.js'
 import { revokeToken } from '../../revocation/token-revocation.js'
-import { verifyLiveAccessToken } from '../../revocation/introspection.js'
+import { verifyLiveAccessToken } from '../../revocation/live-access-token.js'
 import type { Services } from '../../services.js'
 import { SIMPLEJWT_CLIENT_ID } from '../../simplejwt/simplejwt-client.js'
 import { refreshTokenState } from '../../simplejwt/token-state.js'
@@ -60,10 +60,10 @@ export const simplejwtRoutes = (s: Services): FastifyPluginAsync => async app =>
   post(`${prefix}/verify/`, async req => {
     const { token } = readFields(req.body, { token: { trim: true } })
     if (!familyIdOf(token)) {
-      await verifyLiveAccessToken(s.sessions, token).catch(() => { throw tokenNotValid('invalid') })
+      await verifyLiveAccessToken(s.families, token).catch(() => { throw tokenNotValid('invalid') })
       return {}
     }
-    const state = await refreshTokenState(s.sessions, SIMPLEJWT_CLIENT_ID, token)
+    const state = await refreshTokenState(s.families, SIMPLEJWT_CLIENT_ID, token)
     if (state === 'blacklisted') throw new DrfError(400, { non_field_errors: ['Token is blacklisted'] })
     if (state !== 'live') throw tokenNotValid(state)
     return {}
@@ -72,9 +72,9 @@ export const simplejwtRoutes = (s: Services): FastifyPluginAsync => async app =>
   post(`${prefix}/blacklist/`, async req => {
     const { refresh } = readFields(req.body, { refresh: { trim: true } })
     const c = await client()
-    const state = await refreshTokenState(s.sessions, c.clientId, refresh)
+    const state = await refreshTokenState(s.families, c.clientId, refresh)
     if (state !== 'live') throw tokenNotValid(state)
-    await revokeToken(s.sessions, c, refresh)
+    await revokeToken(s.families, c, refresh)
     return {}
   })
 
@@ -93,7 +93,7 @@ export const simplejwtRoutes = (s: Services): FastifyPluginAsync => async app =>
 
   /** Why a refresh token the grant refused is not valid; `live` cannot come back after a refusal, so it reads as invalid. */
   async function notLive(c: Client, token: string) {
-    const state = await refreshTokenState(s.sessions, c.clientId, token)
+    const state = await refreshTokenState(s.families, c.clientId, token)
     return state === 'live' ? 'invalid' : state
   }
 }

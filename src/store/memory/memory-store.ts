@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { Store } from '../ports.js'
 import { createMemoryAttemptCounters } from './memory-attempt-counters.js'
 import { createMemoryLoginStore } from './memory-login-store.js'
-import { createMemorySessionStore } from './memory-session-store.js'
+import { createMemoryFamilyStore } from './memory-family-store.js'
 
 /** In-process store for a single instance: notifications go only to this process. */
 export function createMemoryStore(): Store {
@@ -13,7 +13,7 @@ export function createMemoryStore(): Store {
   return {
     kind: 'memory',
     ...createMemoryAttemptCounters(),
-    ...createMemorySessionStore(),
+    ...createMemoryFamilyStore(),
     ...createMemoryLoginStore(),
     publish: async (channel, message) => { queueMicrotask(() => events.emit(channel, message)) },
     subscribe: async (channel, handler) => { events.on(channel, handler) },

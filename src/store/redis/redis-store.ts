@@ -3,7 +3,7 @@ import type { Store } from '../ports.js'
 import { connectRedis, type RedisClient } from './connection.js'
 import { createRedisAttemptCounters } from './redis-attempt-counters.js'
 import { createRedisLoginStore } from './redis-login-store.js'
-import { createRedisSessionStore } from './redis-session-store.js'
+import { createRedisFamilyStore } from './redis-family-store.js'
 
 /** The command connection and key prefix behind each Redis store, for {@link redisConnectionOf}. */
 const connections = new WeakMap<Store, { client: RedisClient; prefix: string }>()
@@ -49,7 +49,7 @@ export function createRedisStore(opts: { url: string; prefix?: string }): Store 
   const store: Store = {
     kind: 'redis',
     ...createRedisAttemptCounters(redis, prefix),
-    ...createRedisSessionStore(redis, prefix),
+    ...createRedisFamilyStore(redis, prefix),
     ...createRedisLoginStore(redis, prefix),
     publish: async (channel, message) => { await redis.publish(prefix + channel, message) },
     subscribe: async (channel, handler) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { RACE_WINDOW_MS, type FamilyRecord, type RotateArgs } from '../../src/store/session-ports.js'
+import { RACE_WINDOW_MS, type FamilyRecord, type RotateArgs } from '../../src/store/family-ports.js'
 import { openTestStore, storeKinds, testPrefix } from '../helpers/backends.js'
 import { keysWithoutTtl } from '../helpers/redis-keys.js'
 

@@ -1,4 +1,4 @@
-import { RACE_WINDOW_MS, type FamilyRecord, type RotateOutcome, type SessionStore } from '../session-ports.js'
+import { RACE_WINDOW_MS, type FamilyRecord, type RotateOutcome, type FamilyStore } from '../family-ports.js'
 import type { RedisClient } from './connection.js'
 
 // A family's keys share the hash tag {familyId}, so each script touches one cluster slot.
@@ -91,8 +91,8 @@ const toRecord = (familyId: string, f: Array<string | null>): FamilyRecord => ({
   authTimeSec: Number(f[3]), createdAtMs: Number(f[4]), absoluteExpiresAtMs: Number(f[5]), clientGeneration: f[6] ?? '',
 })
 
-/** {@link SessionStore} in Redis: every mutation one Lua script on one slot. */
-export function createRedisSessionStore(redis: RedisClient, prefix: string): SessionStore {
+/** {@link FamilyStore} in Redis: every mutation one Lua script on one slot. */
+export function createRedisFamilyStore(redis: RedisClient, prefix: string): FamilyStore {
   redis.defineCommand('sigilFamilyCreate', { numberOfKeys: 1, lua: CREATE })
   redis.defineCommand('sigilFamilyRotate', { numberOfKeys: 3, lua: ROTATE })
   redis.defineCommand('sigilFamilyFind', { numberOfKeys: 2, lua: FIND })

@@ -4,7 +4,7 @@
  * every record expires by itself. Times are epoch ms from the caller's clock: adapters check
  * expiry against it (their own TTLs are only a backstop), so tests can move time.
  */
-export interface SessionStore {
+export interface FamilyStore {
   /** Stores a new family whose first refresh token hashes to `headHash`. */
   createFamily(family: FamilyRecord, headHash: string, nowMs: number, idleTtlMs: number): Promise<void>
   /**

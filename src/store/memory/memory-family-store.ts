@@ -1,4 +1,4 @@
-import { RACE_WINDOW_MS, type FamilyRecord, type SessionStore } from '../session-ports.js'
+import { RACE_WINDOW_MS, type FamilyRecord, type FamilyStore } from '../family-ports.js'
 
 interface Family {
   record: FamilyRecord
@@ -14,10 +14,10 @@ interface Family {
 }
 
 /**
- * {@link SessionStore} in this process, for the single-instance embedded default. Node runs
+ * {@link FamilyStore} in this process, for the single-instance embedded default. Node runs
  * each method to its first await without interruption, so every mutation here is atomic.
  */
-export function createMemorySessionStore(): SessionStore {
+export function createMemoryFamilyStore(): FamilyStore {
   const families = new Map<string, Family>()
   const userFamilies = new Map<string, Set<string>>()
   const userRevoked = new Map<string, { atMs: number; untilMs: number }>()

@@ -1,25 +1,7 @@
 import { isIssuedUnder } from '../clients/client.js'
 import { InvalidToken } from '../errors.js'
-import { familyIdOf, hashRefreshToken, isFamilyOfCurrentClient } from '../refresh/refresh-family.js'
 import { verifyAccessToken, type AccessTokenClaims } from '../tokens/access-token.js'
 import type { RevocationDeps } from './token-revocation.js'
-
-/** RFC 7662 §2.2: `token_type` names an access-token type, so a refresh token's answer has none. */
-export type Introspection = { active: false } | ({ active: true; token_type?: 'Bearer' } & Record<string, unknown>)
-
-const INACTIVE: Introspection = Object.freeze({ active: false })
-
-/**
- * RFC 7662: `{active: false}` — and nothing more — for anything not valid now: malformed, bad
- * signature, expired, signed by a revoked key, denylisted, from a revoked family, issued to a
- * user whose tokens were revoked, issued under an earlier registration of its client (deleted,
- * registered again, new secret, narrowed) or before the store lost its data. Never throws for
- * a bad token.
- */
-export async function introspectToken(deps: RevocationDeps, token: string): Promise<Introspection> {
-  const familyId = familyIdOf(token)
-  return familyId ? introspectRefreshToken(deps, familyId, token) : introspectAccessToken(deps, token)
-}
 
 /**
  * {@link verifyAccessToken} plus everything that can end a token early: a denylisted token,
@@ -32,24 +14,6 @@ export async function verifyLiveAccessToken(deps: RevocationDeps, token: string)
   const claims = await verifyAccessToken(deps, token)
   if (!(await isStillValid(deps, claims))) throw new InvalidToken('revoked')
   return claims
-}
-
-async function introspectAccessToken(deps: RevocationDeps, token: string): Promise<Introspection> {
-  const claims = await verifyLiveAccessToken(deps, token).catch(() => null)
-  if (!claims) return INACTIVE
-  return {
-    active: true,
-    token_type: 'Bearer',
-    scope: claims.scope,
-    client_id: claims.client_id,
-    sub: claims.sub,
-    aud: claims.aud,
-    iss: claims.iss,
-    exp: claims.exp,
-    iat: claims.iat,
-    jti: claims.jti,
-    ...(claims.sid === undefined ? {} : { sid: claims.sid }),
-  }
 }
 
 /**
@@ -73,20 +37,4 @@ async function isStillValid(deps: RevocationDeps, claims: AccessTokenClaims): Pr
   if (claims.sgen !== storeGeneration || !isIssuedUnder(client, { generation: claims.cgen, scope })) return false
   // Seconds against milliseconds: a token from the very second of a logout-everywhere counts as revoked.
   return !denied && !familyRevoked && (userRevokedAtMs === null || claims.iat * 1000 > userRevokedAtMs)
-}
-
-async function introspectRefreshToken(deps: RevocationDeps, familyId: string, token: string): Promise<Introspection> {
-  const found = await deps.store.findFamilyOfToken(familyId, hashRefreshToken(token), deps.clock.now())
-  if (!found?.current || !(await isFamilyOfCurrentClient(deps, found.family))) return INACTIVE
-  const f = found.family
-  return {
-    active: true,
-    scope: f.scope.join(' '),
-    client_id: f.clientId,
-    sub: f.userId,
-    iss: deps.config.issuer,
-    exp: Math.floor(f.absoluteExpiresAtMs / 1000),
-    iat: Math.floor(f.createdAtMs / 1000),
-    sid: f.familyId,
-  }
 }
