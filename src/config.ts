@@ -1,6 +1,7 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
 import { parseRedisUrl, RedisUrlError } from './store/redis/redis-url.js'
+import { describeFirstIssue } from './payload.js'
 
 /** Validated, frozen configuration. The only reader of the environment is {@link parseConfig}. */
 export interface Config {
@@ -152,10 +153,7 @@ const schema = z.object({
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
   const result = schema.safeParse(cleaned)
-  if (!result.success) {
-    const issue = result.error.issues[0]!
-    throw new ConfigError(`${String(issue.path[0] ?? 'environment')}: ${issue.message}`)
-  }
+  if (!result.success) throw new ConfigError(describeFirstIssue(result.error, 'environment'))
   const e = result.data
   if ((e.SIGIL_ADMIN_CLIENT_ID === undefined) !== (e.SIGIL_ADMIN_CLIENT_SECRET === undefined)) {
     throw new ConfigError('SIGIL_ADMIN_CLIENT_SECRET: SIGIL_ADMIN_CLIENT_ID and SIGIL_ADMIN_CLIENT_SECRET must be set together')

@@ -4,6 +4,7 @@ import type { ClientRepo, NewClient } from '../db/client-repo.js'
 import { Conflict, InvalidRequest, NotFound } from '../errors.js'
 import { clientInput, clientUpdate, describeClient, isClientIdShaped, isPublicClient, type Client } from './client.js'
 import type { LoadingCache } from '../cache/loading-cache.js'
+import { parsePayload } from '../payload.js'
 import { generateClientSecret, hashClientSecret } from './client-secret.js'
 
 export interface ClientDeps {
@@ -72,13 +73,6 @@ export async function updateClient(deps: ClientDeps, clientId: string, payload: 
   if (!(await deps.repo.update({ ...next, generation: generationAfter(previous, next) }))) throw new NotFound(`no client ${clientId}`)
   await changed(deps, clientId)
   return describeStored(deps, clientId, secret)
-}
-
-function parsePayload<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, payload: unknown): T {
-  const parsed = schema.safeParse(payload)
-  if (parsed.success) return parsed.data
-  const issue = parsed.error.issues[0]!
-  throw new InvalidRequest(`${issue.path.map(String).join('.') || 'body'}: ${issue.message}`)
 }
 
 async function describeStored(deps: Pick<ClientDeps, 'repo'>, clientId: string, secret: string | undefined) {

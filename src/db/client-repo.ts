@@ -1,5 +1,6 @@
 import type { Client } from '../clients/client.js'
 import type { PrismaClient } from '../generated/prisma/client.js'
+import { insertUnlessTaken } from './unique-violation.js'
 
 export type NewClient = Omit<Client, 'createdAt'>
 
@@ -27,15 +28,7 @@ export function createClientRepo(prisma: PrismaClient): ClientRepo {
       return r ? toClient(r) : null
     },
     list: async () => (await prisma.client.findMany({ orderBy: { createdAt: 'asc' } })).map(toClient),
-    create: async client => {
-      try {
-        await prisma.client.create({ data: client })
-        return true
-      } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') return false
-        throw err
-      }
-    },
+    create: client => insertUnlessTaken(() => prisma.client.create({ data: client })),
     upsert: async client => {
       await prisma.client.upsert({ where: { clientId: client.clientId }, create: client, update: client })
     },

@@ -2,6 +2,7 @@ import type { JWK } from 'jose'
 import type { SigningAlg } from '../config.js'
 import type { PrismaClient } from '../generated/prisma/client.js'
 import type { KeyState } from '../generated/prisma/enums.js'
+import { isUniqueViolation } from './unique-violation.js'
 
 export type { KeyState }
 
@@ -72,7 +73,7 @@ export function createSigningKeyRepo(prisma: PrismaClient): SigningKeyRepo {
       return true
     } catch (err) {
       // P2002: the partial unique index (one current and one next per alg) refused a second one.
-      if (err instanceof LostRace || (err as { code?: string }).code === 'P2002') return false
+      if (err instanceof LostRace || isUniqueViolation(err)) return false
       throw err
     }
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { PrismaClient } from '../generated/prisma/client.js'
 import type { User, UserClaims } from '../users/user.js'
+import { insertUnlessTaken, isUniqueViolation } from './unique-violation.js'
 
 /** A user as `manage.py dumpdata auth.user` describes them (users/django-import.ts). */
 export interface DjangoUserRecord {
@@ -56,15 +57,7 @@ export function createUserRepo(prisma: PrismaClient): UserRepo {
       const r = await prisma.user.findUnique({ where: { usernameNormalized } })
       return r ? toUser(r) : null
     },
-    create: async user => {
-      try {
-        await prisma.user.create({ data: { ...user, claims: user.claims as object } })
-        return true
-      } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') return false
-        throw err
-      }
-    },
+    create: user => insertUnlessTaken(() => prisma.user.create({ data: { ...user, claims: user.claims as object } })),
     remove: async id => (await prisma.user.deleteMany({ where: { id } })).count === 1,
     replacePasswordHash: async (id, previous, next) => {
       await prisma.user.updateMany({ where: { id, passwordHash: previous }, data: { passwordHash: next } })
@@ -87,7 +80,7 @@ export function createUserRepo(prisma: PrismaClient): UserRepo {
       return 'updated'
     }).catch((err: unknown) => {
       // A concurrent import or registration took the pk or the username first.
-      if ((err as { code?: string }).code === 'P2002') return { reason: 'conflicts with a concurrent change' }
+      if (isUniqueViolation(err)) return { reason: 'conflicts with a concurrent change' }
       throw err
     }),
   }

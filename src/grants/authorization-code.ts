@@ -2,14 +2,18 @@ import { decodeJwt } from 'jose'
 import { recordCodeExchange, redeemAuthorizationCode } from '../authorize/authorization-code.js'
 import { CODE_VERIFIER } from '../authorize/pkce.js'
 import { InvalidGrant, InvalidRequest } from '../errors.js'
-import { endFamily, revocationRetentionMs, startFamily, type FamilyDeps } from '../refresh/refresh-family.js'
+import { endFamily, startFamily, type FamilyDeps } from '../refresh/refresh-family.js'
 import type { Config } from '../config.js'
+import { acceptanceWindowMs } from '../tokens/token-lifetime.js'
 import type { AuthorizationCodeRecord, CodeExchange, LoginStore } from '../store/login-ports.js'
 import type { UserDeps } from '../users/user-registry.js'
 import type { GrantDeps, TokenRequest, TokenResponse } from './issue.js'
+import type { GrantParameters } from './parameters.js'
 import { issueUserTokens } from './user-tokens.js'
 
 export const grantType = 'authorization_code'
+/** RFC 6749 §4.1.3; `code_verifier` because every code was asked for with PKCE (RFC 7636 §4.5). */
+export const parameters: GrantParameters = { required: ['code', 'redirect_uri', 'code_verifier'] }
 
 export type AuthorizationCodeGrantDeps = GrantDeps & {
   store: LoginStore
@@ -27,17 +31,15 @@ export type AuthorizationCodeGrantDeps = GrantDeps & {
  * so is a code whose login session was logged out before the exchange.
  */
 export async function handle(req: TokenRequest, deps: AuthorizationCodeGrantDeps): Promise<TokenResponse> {
-  const code = req.params.code
-  const codeVerifier = req.params.code_verifier
-  if (code === undefined || code === '') throw new InvalidRequest('code is required')
-  if (req.params.redirect_uri === undefined) throw new InvalidRequest('redirect_uri is required')
-  if (codeVerifier === undefined || codeVerifier === '') throw new InvalidRequest('code_verifier is required (PKCE)')
+  // Declared required above: the grant runner checked they are there.
+  const code = req.params.code!
+  const codeVerifier = req.params.code_verifier!
   if (!CODE_VERIFIER.test(codeVerifier)) throw new InvalidRequest('code_verifier must be 43-128 unreserved characters (RFC 7636 §4.1)')
   const codeDeps = { store: deps.store, clock: deps.clock, log: req.log }
   const revoke = (issued: CodeExchange) => revokeIssued(deps, issued)
   const granted = await redeemAuthorizationCode(codeDeps, code, {
-    clientId: req.client.clientId, redirectUri: req.params.redirect_uri, codeVerifier,
-    retainMs: await revocationRetentionMs(deps.families), revoke,
+    clientId: req.client.clientId, redirectUri: req.params.redirect_uri!, codeVerifier,
+    retainMs: await acceptanceWindowMs(deps.families), revoke,
   })
   const user = await deps.users.cache.get(granted.userId)
   if (!user || user.disabled) throw new InvalidGrant('the user of this code is deleted or disabled')

@@ -1,8 +1,9 @@
 import { GRANT_TYPES, type GrantType } from '../clients/client.js'
-import { UnauthorizedClient, UnsupportedGrantType } from '../errors.js'
+import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from '../errors.js'
 import * as authorizationCode from './authorization-code.js'
 import * as clientCredentials from './client-credentials.js'
 import type { GrantDeps, TokenRequest, TokenResponse } from './issue.js'
+import { checkParameters, type GrantParameters } from './parameters.js'
 import * as password from './password.js'
 import * as refreshToken from './refresh-token.js'
 
@@ -11,28 +12,41 @@ export type { GrantDeps, TokenRequest, TokenResponse }
 /** What every grant together needs: each handler takes its own part. */
 type AllGrantDeps = GrantDeps & password.PasswordGrantDeps & refreshToken.RefreshGrantDeps & authorizationCode.AuthorizationCodeGrantDeps
 
-type Handler = (req: TokenRequest, deps: AllGrantDeps) => Promise<TokenResponse>
-
-/** One handler per grant type in the one list, GRANT_TYPES: the compiler checks none is missing. */
-const HANDLERS: Record<GrantType, Handler> = {
-  [authorizationCode.grantType]: authorizationCode.handle,
-  [clientCredentials.grantType]: clientCredentials.handle,
-  [password.grantType]: password.handle,
-  [refreshToken.grantType]: refreshToken.handle,
+/** One grant module: its `grant_type`, the parameters it requires, its handler. */
+export interface Grant {
+  grantType: GrantType
+  parameters: GrantParameters
+  handle(req: TokenRequest, deps: AllGrantDeps): Promise<TokenResponse>
 }
 
-export const SUPPORTED_GRANT_TYPES: readonly string[] = GRANT_TYPES
+/** One module per grant type of the one list, GRANT_TYPES (clients/client.ts): the compiler checks none is missing. */
+const GRANTS: { readonly [G in GrantType]: Grant & { grantType: G } } = {
+  [authorizationCode.grantType]: authorizationCode,
+  [clientCredentials.grantType]: clientCredentials,
+  [password.grantType]: password,
+  [refreshToken.grantType]: refreshToken,
+}
+
+const isGrantType = (name: string): name is GrantType => (GRANT_TYPES as readonly string[]).includes(name)
 
 /**
- * Runs the grant named by `grant_type` for an authenticated client. Throws
- * {@link UnsupportedGrantType} for a grant Sigil does not know and {@link UnauthorizedClient}
- * for one the client is not registered for.
+ * The grant a `grant_type` names: {@link InvalidRequest} when it is missing or empty,
+ * {@link UnsupportedGrantType} for one Sigil does not know. Checked before the client is authenticated.
  */
-export async function runGrant(grantType: string, req: TokenRequest, deps: AllGrantDeps): Promise<TokenResponse> {
-  const handler = SUPPORTED_GRANT_TYPES.includes(grantType) ? HANDLERS[grantType as GrantType] : undefined
-  if (!handler) throw new UnsupportedGrantType(`grant_type ${grantType}`)
-  if (!(req.client.grantTypes as string[]).includes(grantType)) {
-    throw new UnauthorizedClient(`client ${req.client.clientId} is not registered for ${grantType}`)
+export function findGrant(grantType: string | undefined): Grant {
+  if (grantType === undefined || grantType === '') throw new InvalidRequest('grant_type is required')
+  if (!isGrantType(grantType)) throw new UnsupportedGrantType(`grant_type ${grantType}`)
+  return GRANTS[grantType]
+}
+
+/**
+ * Runs `grant` for an authenticated client: {@link UnauthorizedClient} when the client is not
+ * registered for it, {@link InvalidRequest} naming a missing required parameter; then the grant's own checks.
+ */
+export async function runGrant(grant: Grant, req: TokenRequest, deps: AllGrantDeps): Promise<TokenResponse> {
+  if (!req.client.grantTypes.includes(grant.grantType)) {
+    throw new UnauthorizedClient(`client ${req.client.clientId} is not registered for ${grant.grantType}`)
   }
-  return handler(req, deps)
+  checkParameters(req.params, grant.parameters)
+  return grant.handle(req, deps)
 }

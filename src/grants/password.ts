@@ -2,10 +2,13 @@ import { InvalidRequest } from '../errors.js'
 import { startFamily, type FamilyDeps } from '../refresh/refresh-family.js'
 import { authenticateUser, type LoginDeps } from '../users/login.js'
 import { isOversizedPassword, PASSWORD_MAX_CHARS } from '../users/user.js'
+import type { GrantParameters } from './parameters.js'
 import { narrowScope, type GrantDeps, type TokenRequest, type TokenResponse } from './issue.js'
 import { issueUserTokens } from './user-tokens.js'
 
 export const grantType = 'password'
+/** RFC 6749 §4.3.2. */
+export const parameters: GrantParameters = { required: ['username', 'password'] }
 
 export type PasswordGrantDeps = GrantDeps & LoginDeps & { families: FamilyDeps }
 
@@ -17,15 +20,16 @@ export type PasswordGrantDeps = GrantDeps & LoginDeps & { families: FamilyDeps }
  * login) or TooManyRequests.
  */
 export async function handle(req: TokenRequest, deps: PasswordGrantDeps): Promise<TokenResponse> {
-  const username = requiredParam(req, 'username')
-  const password = requiredParam(req, 'password')
+  // Declared required above: the grant runner checked they are there.
+  const username = req.params.username!
+  const password = req.params.password!
   if (isOversizedPassword(password)) throw new InvalidRequest(`password must be at most ${PASSWORD_MAX_CHARS} characters`)
   const scope = narrowScope(req.params.scope, req.client.scopes)
   const audit = req.log.child({ client_id: req.client.clientId, ip: req.ip })
   const user = await authenticateUser(deps, { username, password }, audit)
   const authTimeSec = Math.floor(deps.clock.now() / 1000)
   // A client registered for refresh tokens starts a family at login; its id is the tokens' sid.
-  if (!(req.client.grantTypes as string[]).includes('refresh_token')) return issueUserTokens(deps, req, { user, scope, authTimeSec })
+  if (!req.client.grantTypes.includes('refresh_token')) return issueUserTokens(deps, req, { user, scope, authTimeSec })
   const { familyId, refreshToken } = await startFamily(deps.families, {
     userId: user.id, clientId: req.client.clientId, clientGeneration: req.client.generation, scope, authTimeSec,
   })
@@ -33,8 +37,3 @@ export async function handle(req: TokenRequest, deps: PasswordGrantDeps): Promis
   return { ...tokens, refresh_token: refreshToken }
 }
 
-function requiredParam(req: TokenRequest, name: 'username' | 'password'): string {
-  const value = req.params[name]
-  if (value === undefined || value === '') throw new InvalidRequest(`${name} is required`)
-  return value
-}

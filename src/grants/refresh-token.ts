@@ -1,10 +1,13 @@
-import { InvalidGrant, InvalidRequest } from '../errors.js'
+import { InvalidGrant } from '../errors.js'
 import { endFamily, peekFamily, rotateRefreshToken, type FamilyDeps } from '../refresh/refresh-family.js'
 import type { UserDeps } from '../users/user-registry.js'
+import type { GrantParameters } from './parameters.js'
 import { narrowScope, type GrantDeps, type TokenRequest, type TokenResponse } from './issue.js'
 import { issueUserTokens } from './user-tokens.js'
 
 export const grantType = 'refresh_token'
+/** RFC 6749 §6. */
+export const parameters: GrantParameters = { required: ['refresh_token'] }
 
 export type RefreshGrantDeps = GrantDeps & { families: FamilyDeps; users: Pick<UserDeps, 'cache'> }
 
@@ -16,8 +19,8 @@ export type RefreshGrantDeps = GrantDeps & { families: FamilyDeps; users: Pick<U
  * Throws InvalidRequest, InvalidScope or InvalidGrant.
  */
 export async function handle(req: TokenRequest, deps: RefreshGrantDeps): Promise<TokenResponse> {
-  const token = req.params.refresh_token
-  if (token === undefined || token === '') throw new InvalidRequest('refresh_token is required')
+  // Declared required above: the grant runner checked it is there.
+  const token = req.params.refresh_token!
   const narrowed = req.params.scope === undefined
     ? undefined
     : narrowScope(req.params.scope, (await peekFamily(deps.families, req.client, token)).scope)

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { SIGNING_ALGS } from '../config.js'
-import { AUTH_METHODS } from '../clients/client.js'
-import { SUPPORTED_GRANT_TYPES } from '../grants/index.js'
+import { AUTH_METHODS, GRANT_TYPES } from '../clients/client.js'
 import type { Services } from '../services.js'
 
 /** RFC 8414 and OpenID Connect Discovery 1.0 metadata, built once. */
@@ -15,7 +14,7 @@ export function discoveryDocument(issuer: string) {
     introspection_endpoint: `${issuer}/oauth2/introspect`,
     userinfo_endpoint: `${issuer}/userinfo`,
     end_session_endpoint: `${issuer}/oauth2/logout`,
-    grant_types_supported: SUPPORTED_GRANT_TYPES,
+    grant_types_supported: GRANT_TYPES,
     token_endpoint_auth_methods_supported: [...AUTH_METHODS],
     revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
     introspection_endpoint_auth_methods_supported: AUTH_METHODS.filter(m => m !== 'none'),

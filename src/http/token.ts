@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { InvalidRequest, UnsupportedGrantType } from '../errors.js'
-import { runGrant, SUPPORTED_GRANT_TYPES } from '../grants/index.js'
+import { InvalidRequest } from '../errors.js'
+import { findGrant, runGrant } from '../grants/index.js'
 import type { Logger } from '../log.js'
 import type { Services } from '../services.js'
 import { withClient } from './client-authentication.js'
@@ -46,12 +46,10 @@ export const tokenRoutes = (s: Services): FastifyPluginAsync => async app => {
 
   app.post('/oauth2/token', { schema: { response: { 200: TOKEN_RESPONSE_SCHEMA } } }, async (req, reply) => {
     const params = readParams(req.body)
-    const grantType = params.grant_type
-    if (grantType === undefined || grantType === '') throw new InvalidRequest('grant_type is required')
-    if (!SUPPORTED_GRANT_TYPES.includes(grantType)) throw new UnsupportedGrantType(`grant_type ${grantType}`)
+    const grant = findGrant(params.grant_type)
     // The request logger is a pino child of s.log (app.ts), so it is a full Logger.
     const response = await withClient(s, req, params, client =>
-      runGrant(grantType, { client, params, ip: req.ip, log: req.log as Logger }, s))
+      runGrant(grant, { client, params, ip: req.ip, log: req.log as Logger }, s))
     return reply.send(response)
   })
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js'
 import type { NewKeyRow, SigningKeyRepo, SigningKeyRow } from '../db/signing-key-repo.js'
 import { Conflict, NotFound } from '../errors.js'
 import type { Logger } from '../log.js'
+import { acceptanceWindowMs } from '../tokens/token-lifetime.js'
 import type { Kek } from './kek.js'
 import { generateKeyMaterial } from './key-material.js'
 
@@ -65,7 +66,7 @@ export async function rotateKeys(deps: KeyRotationDeps, alg: SigningAlg, opts: {
       `it may sign only after KEY_LEAD_TIME (${deps.config.keyLeadTimeSec} s), when every JWKS cache has it. ` +
       'Retry later, or pass force: true (tokens it signs may fail at resource servers holding an older JWKS)')
   }
-  const retireAfterMs = nowMs + (await deps.maxTokenTtlSec() + deps.config.clockSkewSec) * 1000
+  const retireAfterMs = nowMs + await acceptanceWindowMs(deps)
   const newNext = await makeKey(deps, alg)
   const ok = await deps.repo.rotate({
     currentKid: current.kid, nextKid: next.kid, newNext, now: new Date(nowMs), retireAfter: new Date(retireAfterMs),

@@ -8,6 +8,7 @@ import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics/ports.js'
 import type { StoreGeneration } from '../revocation/store-generation.js'
 import type { FamilyRecord, FamilyStore } from '../store/family-ports.js'
+import { acceptanceWindowMs } from '../tokens/token-lifetime.js'
 
 export interface FamilyDeps {
   store: FamilyStore
@@ -37,11 +38,6 @@ export function familyIdOf(token: string): string | null {
 }
 
 const newToken = (familyId: string) => `${familyId}.${randomBytes(32).toString('base64url')}`
-
-/** How long a revocation must be remembered: until every access token it covers has expired. */
-export async function revocationRetentionMs(deps: Pick<FamilyDeps, 'config' | 'maxTokenTtlSec'>): Promise<number> {
-  return (await deps.maxTokenTtlSec() + deps.config.clockSkewSec) * 1000
-}
 
 /**
  * Starts a family (one login) and returns its first refresh token. `clientGeneration` is the
@@ -112,7 +108,7 @@ async function rotateInStore(deps: FamilyDeps, clientId: string, token: string):
     idleTtlMs: deps.config.refreshIdleTtlSec * 1000, graceMs,
     // The successor's plaintext is kept only for the grace window, and only encrypted.
     successorSealed: graceMs > 0 ? deps.kek.seal(Buffer.from(successor), context).toString('base64') : '',
-    retainMs: await revocationRetentionMs(deps),
+    retainMs: await acceptanceWindowMs(deps),
   })
   switch (result.outcome) {
     case 'rotated': return { family: result.family, refreshToken: successor }
@@ -130,7 +126,7 @@ async function rotateInStore(deps: FamilyDeps, clientId: string, token: string):
 
 /** Ends one family; returns false when there was none. */
 export async function endFamily(deps: FamilyDeps, familyId: string): Promise<boolean> {
-  return (await deps.store.revokeFamily(familyId, deps.clock.now(), await revocationRetentionMs(deps))) !== null
+  return (await deps.store.revokeFamily(familyId, deps.clock.now(), await acceptanceWindowMs(deps))) !== null
 }
 
 /**
@@ -139,7 +135,7 @@ export async function endFamily(deps: FamilyDeps, familyId: string): Promise<boo
  */
 export async function endUserFamilies(deps: FamilyDeps, userId: string): Promise<number> {
   const nowMs = deps.clock.now()
-  const retainMs = await revocationRetentionMs(deps)
+  const retainMs = await acceptanceWindowMs(deps)
   await deps.store.markUserRevoked(userId, nowMs, retainMs)
   const ids = await deps.store.familiesOfUser(userId, nowMs)
   const ended = await Promise.all(ids.map(id => deps.store.revokeFamily(id, nowMs, retainMs)))

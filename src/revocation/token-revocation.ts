@@ -1,6 +1,7 @@
 import type { Client } from '../clients/client.js'
-import { familyIdOf, hashRefreshToken, revocationRetentionMs, type FamilyDeps } from '../refresh/refresh-family.js'
+import { familyIdOf, hashRefreshToken, type FamilyDeps } from '../refresh/refresh-family.js'
 import type { TokenDeps } from '../tokens/access-token.js'
+import { acceptanceWindowMs } from '../tokens/token-lifetime.js'
 import { verifyLiveAccessToken } from './live-access-token.js'
 
 export type RevocationDeps = FamilyDeps & TokenDeps
@@ -17,7 +18,7 @@ export async function revokeToken(deps: RevocationDeps, client: Client, token: s
   if (familyId) {
     const found = await deps.store.findFamilyOfToken(familyId, hashRefreshToken(token), nowMs)
     if (found?.family.clientId === client.clientId) {
-      await deps.store.revokeFamily(familyId, nowMs, await revocationRetentionMs(deps))
+      await deps.store.revokeFamily(familyId, nowMs, await acceptanceWindowMs(deps))
       deps.log.info({ event: 'refresh_token_revoked', family_id: familyId, client_id: client.clientId }, 'family revoked')
     }
     return

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { DjangoUserRecord, UserRepo } from '../db/user-repo.js'
 import { InvalidRequest } from '../errors.js'
 import type { Logger } from '../log.js'
+import { describeFirstIssue } from '../payload.js'
 import { djangoHasherOf, isUnusableDjangoHash } from './django-hash.js'
 import { normalizeUsername } from './username.js'
 
@@ -34,10 +35,7 @@ const djangoUser = z.object({
 /** The outcome of one entry: a record to store, or why not. Pure. */
 export function readDjangoUser(entry: unknown): DjangoUserRecord | { reason: string } {
   const parsed = djangoUser.safeParse(entry)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    return { reason: `${issue.path.map(String).join('.') || 'entry'}: ${issue.message}` }
-  }
+  if (!parsed.success) return { reason: describeFirstIssue(parsed.error, 'entry') }
   const { pk, fields: f } = parsed.data
   const username = f.username.normalize('NFC')
   const usernameNormalized = normalizeUsername(username)

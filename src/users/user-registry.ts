@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { LoadingCache } from '../cache/loading-cache.js'
 import type { UserRepo } from '../db/user-repo.js'
-import { Conflict, InvalidRequest, NotFound } from '../errors.js'
+import { Conflict, NotFound } from '../errors.js'
+import { parsePayload } from '../payload.js'
 import type { PasswordHasher } from './password.js'
 import { describeUser, isUserId, userInput, type User } from './user.js'
 import { normalizeUsername } from './username.js'
@@ -23,12 +24,7 @@ export type UserDescription = ReturnType<typeof describeUser>
  * in its RFC 8265 UsernameCaseMapped form (width, case and NFC folded), is taken. Returns `{id, username}`.
  */
 export async function createUser(deps: UserDeps, payload: unknown): Promise<UserDescription> {
-  const parsed = userInput.safeParse(payload)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    throw new InvalidRequest(`${issue.path.join('.') || 'body'}: ${issue.message}`)
-  }
-  const input = parsed.data
+  const input = parsePayload(userInput, payload)
   const user = {
     id: randomUUID(),
     username: input.username,

@@ -101,6 +101,32 @@ for (const backend of backends()) {
       })
     }
 
+    t.test('issue 15: each grant\'s declared required parameters are checked in one place, each named when missing or empty', async t => {
+      const made = await adminRequest(app, 'POST', '/admin/clients', {
+        client_id: 'every', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['authorization_code', 'password', 'refresh_token'], redirect_uris: ['https://every.example/cb'],
+      })
+      t.equal(made.statusCode, 201, made.body)
+      const complete: Record<string, Record<string, string>> = {
+        authorization_code: { code: 'c', redirect_uri: 'https://every.example/cb', code_verifier: 'v'.repeat(43) },
+        password: { username: 'u', password: 'p' },
+        refresh_token: { refresh_token: 'r' },
+      }
+      for (const [grantType, form] of Object.entries(complete)) {
+        for (const name of Object.keys(form)) {
+          for (const value of [undefined, '']) {
+            const sent: Record<string, string> = { grant_type: grantType, ...form }
+            if (value === undefined) delete sent[name]
+            else sent[name] = value
+            const r = await postToken(app, sent, basic('every', SECRET))
+            t.same([r.statusCode, r.json().error, r.json().error_description], [400, 'invalid_request', `${name} is required`], `${grantType} ${name}=${String(value)}`)
+          }
+        }
+      }
+      const unregistered = await postToken(app, { grant_type: 'password' }, basic('svc', SECRET))
+      t.equal(unregistered.json().error, 'unauthorized_client', 'registration is checked before parameters')
+    })
+
     t.test('a repeated parameter is invalid_request (RFC 6749 §3.2)', async t => {
       const r = await app.inject({
         method: 'POST', url: '/oauth2/token', headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic('svc', SECRET) },

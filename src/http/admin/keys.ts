@@ -2,8 +2,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
 import { SIGNING_ALGS } from '../../config.js'
 import type { SigningKeyRow } from '../../db/signing-key-repo.js'
-import { InvalidRequest } from '../../errors.js'
 import { revokeKey, rotateKeys } from '../../keys/key-rotation.js'
+import { parsePayload } from '../../payload.js'
 import type { Services } from '../../services.js'
 
 const rotateInput = z.object({ alg: z.enum(SIGNING_ALGS).optional(), force: z.boolean().optional() }).strict()
@@ -21,9 +21,8 @@ export const adminKeyRoutes = (s: Services): FastifyPluginAsync => async app => 
   app.get('/admin/keys', async () => ({ keys: (await s.keys.repo.listAll()).map(describeKey) }))
 
   app.post('/admin/keys/rotate', async req => {
-    const input = rotateInput.safeParse(req.body ?? {})
-    if (!input.success) throw new InvalidRequest(`body: ${input.error.issues[0]!.message}`)
-    const result = await rotateKeys(s.keys, input.data.alg ?? s.config.signingAlg, { force: input.data.force === true })
+    const input = parsePayload(rotateInput, req.body ?? {})
+    const result = await rotateKeys(s.keys, input.alg ?? s.config.signingAlg, { force: input.force === true })
     await s.ring.reload()
     return { current: describeKey(result.current), next: describeKey(result.next), retiring: describeKey(result.retiring) }
   })

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { Client } from '../../clients/client.js'
 import { findClient } from '../../clients/client-registry.js'
 import { InvalidGrant, InvalidRequest, TemporarilyUnavailable } from '../../errors.js'
-import { runGrant } from '../../grants/index.js'
+import { findGrant, runGrant } from '../../grants/index.js'
 import type { Logger } from '../../log.js'
 import { revokeToken } from '../../revocation/token-revocation.js'
 import { verifyLiveAccessToken } from '../../revocation/live-access-token.js'
@@ -34,7 +34,7 @@ export const simplejwtRoutes = (s: Services): FastifyPluginAsync => async app =>
     return found
   }
   const grant = (req: FastifyRequest, c: Client, params: Record<string, string>) =>
-    limitIpFailures(s, req.ip, () => runGrant(params.grant_type!, { client: c, params, ip: req.ip, log: req.log as Logger }, s))
+    limitIpFailures(s, req.ip, () => runGrant(findGrant(params.grant_type), { client: c, params, ip: req.ip, log: req.log as Logger }, s))
 
   post(`${prefix}/`, async req => {
     const { username, password } = readFields(req.body, { username: { trim: true }, password: { trim: false } })
