@@ -1,14 +1,8 @@
-import { RACE_WINDOW_MS, type FamilyRecord, type FamilyStore } from '../family-ports.js'
+import type { FamilyRecord, FamilyStore } from '../family-ports.js'
+import { decideRotation, type RotationState } from '../family-rotation.js'
 
-interface Family {
+interface Family extends RotationState {
   record: FamilyRecord
-  head: string
-  prev?: string
-  rotatedAtMs?: number
-  used: Set<string>
-  successor?: { sealed: string; untilMs: number }
-  idleExpiresAtMs: number
-  revoked: boolean
   /** When the entry may be dropped (idle or absolute expiry; retention once revoked). */
   dropAtMs: number
 }
@@ -54,29 +48,18 @@ export function createMemoryFamilyStore(): FamilyStore {
     },
     rotateRefreshToken: async a => {
       const f = entry(a.familyId, a.nowMs)
-      if (!f || !isLive(f, a.nowMs) || f.record.clientId !== a.clientId) return { outcome: 'invalid' }
-      if (f.head === a.presentedHash) {
-        f.used.add(a.presentedHash)
-        f.prev = a.presentedHash
-        f.rotatedAtMs = a.nowMs
-        f.head = a.nextHash
-        f.idleExpiresAtMs = Math.min(a.nowMs + a.idleTtlMs, f.record.absoluteExpiresAtMs)
-        f.dropAtMs = f.idleExpiresAtMs
-        f.successor = a.graceMs > 0 && a.successorSealed !== '' ? { sealed: a.successorSealed, untilMs: a.nowMs + a.graceMs } : undefined
-        return { outcome: 'rotated', family: f.record }
+      const decision = f ? decideRotation(f, a) : { outcome: 'invalid' as const }
+      switch (decision.outcome) {
+        case 'rotated':
+          families.set(a.familyId, { ...decision.next, dropAtMs: decision.next.idleExpiresAtMs })
+          return { outcome: 'rotated', family: decision.next.record }
+        case 'reused':
+          families.set(a.familyId, { ...decision.next, dropAtMs: a.nowMs + a.retainMs })
+          return { outcome: 'reused', family: decision.next.record }
+        case 'grace': return { outcome: 'grace', family: f!.record, successorSealed: decision.successorSealed }
+        case 'race': return { outcome: 'race' }
+        default: return { outcome: 'invalid' }
       }
-      if (f.prev === a.presentedHash && f.rotatedAtMs !== undefined) {
-        const sinceMs = a.nowMs - f.rotatedAtMs
-        if (f.successor && sinceMs <= a.graceMs && f.successor.untilMs >= a.nowMs) {
-          return { outcome: 'grace', family: f.record, successorSealed: f.successor.sealed }
-        }
-        if (sinceMs <= RACE_WINDOW_MS) return { outcome: 'race' }
-      }
-      if (f.used.has(a.presentedHash)) {
-        revoke(f, a.nowMs, a.retainMs)
-        return { outcome: 'reused', family: f.record }
-      }
-      return { outcome: 'invalid' }
     },
     findFamilyOfToken: async (familyId, tokenHash, nowMs) => {
       const f = entry(familyId, nowMs)

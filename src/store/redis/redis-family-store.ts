@@ -14,40 +14,47 @@ redis.call('HSET', KEYS[1], 'user', ARGV[1], 'client', ARGV[2], 'scope', ARGV[3]
   'created', ARGV[5], 'abs', ARGV[6], 'cgen', ARGV[7], 'head', ARGV[8], 'idle', ARGV[9])
 redis.call('PEXPIRE', KEYS[1], ARGV[10])`
 
-/** KEYS: family, used hashes, sealed successor. ARGV: see RotateArgs; returns {outcome, ...record}. */
+/**
+ * KEYS: family, used hashes, sealed successor. ARGV: see RotateArgs; returns {outcome, ...record}.
+ * Lua's copy of decideRotation (store/family-rotation.ts): keep the two in step.
+ */
 const ROTATE = `
-local f = redis.call('HMGET', KEYS[1], ${FIELDS}, 'idle', 'head', 'prev', 'rot', 'revoked')
+local familyKey, usedKey, successorKey = KEYS[1], KEYS[2], KEYS[3]
+local presented, nextHash, clientId = ARGV[1], ARGV[2], ARGV[3]
+local now, idleTtl, grace = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local sealed, retain, raceWindow = ARGV[7], ARGV[8], tonumber(ARGV[9])
+local f = redis.call('HMGET', familyKey, ${FIELDS}, 'idle', 'head', 'prev', 'rot', 'revoked')
 if not f[1] then return {'invalid'} end
 local rec = {f[1], f[2], f[3], f[4], f[5], f[6], f[7]}
-local client, abs, idle, head, prev, rotatedAt, revoked = f[2], tonumber(f[6]), tonumber(f[8]), f[9], f[10], tonumber(f[11]), f[12]
-local presented, nextHash, now, idleTtl, grace = ARGV[1], ARGV[2], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-if revoked == '1' or abs <= now or idle <= now or client ~= ARGV[3] then return {'invalid'} end
+local owner, absExpiry = f[2], tonumber(f[6])
+local idleExpiry, head, prev, rotatedAt, revoked = tonumber(f[8]), f[9], f[10], tonumber(f[11]), f[12]
+if revoked == '1' or absExpiry <= now or idleExpiry <= now or owner ~= clientId then return {'invalid'} end
 if head == presented then
-  local nextIdle = math.min(now + idleTtl, abs)
-  redis.call('SADD', KEYS[2], presented)
-  redis.call('HSET', KEYS[1], 'head', nextHash, 'prev', presented, 'rot', now, 'idle', nextIdle)
-  redis.call('PEXPIRE', KEYS[1], math.max(nextIdle - now, 1))
-  redis.call('PEXPIRE', KEYS[2], math.max(nextIdle - now, 1))
-  if grace > 0 and ARGV[7] ~= '' then
-    redis.call('SET', KEYS[3], ARGV[7], 'PX', grace)
+  local nextIdle = math.min(now + idleTtl, absExpiry)
+  redis.call('SADD', usedKey, presented)
+  redis.call('HSET', familyKey, 'head', nextHash, 'prev', presented, 'rot', now, 'idle', nextIdle)
+  redis.call('PEXPIRE', familyKey, math.max(nextIdle - now, 1))
+  redis.call('PEXPIRE', usedKey, math.max(nextIdle - now, 1))
+  if grace > 0 and sealed ~= '' then
+    redis.call('SET', successorKey, sealed, 'PX', grace)
   else
-    redis.call('DEL', KEYS[3])
+    redis.call('DEL', successorKey)
   end
   return {'rotated', unpack(rec)}
 end
 if prev == presented then
   local since = now - rotatedAt
   if since <= grace then
-    local sealed = redis.call('GET', KEYS[3])
-    if sealed then return {'grace', sealed, unpack(rec)} end
+    local successor = redis.call('GET', successorKey)
+    if successor then return {'grace', successor, unpack(rec)} end
   end
-  if since <= tonumber(ARGV[9]) then return {'race'} end
+  if since <= raceWindow then return {'race'} end
 end
-if redis.call('SISMEMBER', KEYS[2], presented) == 1 then
-  redis.call('HSET', KEYS[1], 'revoked', '1')
-  redis.call('PEXPIRE', KEYS[1], ARGV[8])
-  redis.call('PEXPIRE', KEYS[2], ARGV[8])
-  redis.call('DEL', KEYS[3])
+if redis.call('SISMEMBER', usedKey, presented) == 1 then
+  redis.call('HSET', familyKey, 'revoked', '1')
+  redis.call('PEXPIRE', familyKey, retain)
+  redis.call('PEXPIRE', usedKey, retain)
+  redis.call('DEL', successorKey)
   return {'reused', unpack(rec)}
 end
 return {'invalid'}`
