@@ -5,6 +5,7 @@ import { ConfigError, type Config } from './config.js'
 import { createLogger } from './log.js'
 import { exitOnCrash } from './process/crash-handlers.js'
 import { trackInFlight } from './process/http-drain.js'
+import { drainThenExit, onStopSignal } from './process/shutdown.js'
 import { runPrimary } from './process/supervisor.js'
 import { resolveWorkerCount, type WorkersOption } from './process/worker-count.js'
 import { createServices } from './services.js'
@@ -62,27 +63,19 @@ async function runInstance(config: Config, opts: { migrate: boolean }): Promise<
     throw new Error(`MANAGEMENT_PORT: cannot listen on ${config.managementHost}:${config.managementPort}: ${err.message}`)
   })
 
-  let stopping = false
-  const stop = async (signal: string) => {
-    if (stopping) return
-    stopping = true
+  onStopSignal(signal => {
     services.lifecycle.draining = true
     log.info({ signal, in_flight: inFlight.count() }, 'draining: /readyz answers 503, no new connections')
-    const deadline = setTimeout(() => {
-      log.error({ in_flight: inFlight.count() }, 'in-flight requests did not finish within SHUTDOWN_TIMEOUT; exiting')
-      process.exit(1)
-    }, config.shutdownTimeoutSec * 1000)
-    deadline.unref()
-    await inFlight.drain()
-    await app.close()
-    await management.close()
-    await services.close()
-    clearTimeout(deadline)
-    log.info('drained; exiting')
-    process.exit(0)
-  }
-  process.on('SIGTERM', () => void stop('SIGTERM'))
-  process.on('SIGINT', () => void stop('SIGINT'))
+    const onTimeout = () => log.error({ in_flight: inFlight.count() }, 'in-flight requests did not finish within SHUTDOWN_TIMEOUT; exiting')
+    return drainThenExit(config.shutdownTimeoutSec * 1000, onTimeout, async () => {
+      await inFlight.drain()
+      await app.close()
+      await management.close()
+      await services.close()
+      log.info('drained; exiting')
+      return true
+    })
+  })
   // A worker reloads only when its primary replaces it; a hangup of the terminal is not for it.
   if (cluster.isWorker) process.on('SIGHUP', () => {})
 }
