@@ -12,13 +12,14 @@ import { loadKek, type Kek } from './keys/kek.js'
 import { KeyRing } from './keys/key-ring.js'
 import type { RevocationDeps } from './revocation/token-revocation.js'
 import { createStoreGeneration, type StoreGeneration } from './revocation/store-generation.js'
-import { ensureKeys, runKeyMaintenance, type KeyRotationDeps } from './keys/key-rotation.js'
+import { ensureKeys, keyMaintenancePeriodMs, runKeyMaintenance, type KeyRotationDeps } from './keys/key-rotation.js'
 import type { Logger } from './log.js'
 import { createPrometheusMetrics, type PrometheusMetrics } from './metrics/prometheus-metrics.js'
 import { createMemoryStore } from './store/memory/memory-store.js'
 import { CHANNELS, type Store } from './store/ports.js'
 import { createRedisStore } from './store/redis/redis-store.js'
 import { ensureSimplejwtClient } from './simplejwt/simplejwt-client.js'
+import { maxAccessTokenTtlSec } from './tokens/token-lifetime.js'
 import { createPasswordHasher } from './users/password.js'
 import type { UserDeps } from './users/user-registry.js'
 
@@ -85,7 +86,7 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
   let maxTtl: { value: Promise<number>; untilMs: number } | undefined
   const maxTokenTtlSec = () => {
     if (!maxTtl || maxTtl.untilMs <= clock.now()) {
-      const value = clientRepo.maxAccessTokenTtlSec().then(ttl => Math.max(config.accessTokenTtlSec, ttl ?? 0))
+      const value = maxAccessTokenTtlSec(config, clientRepo)
       maxTtl = { value, untilMs: clock.now() + 10_000 }
       value.catch(() => { maxTtl = undefined })
     }
@@ -142,11 +143,7 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
       if (config.adminClient) await ensureAdminClient(clients, config.adminClient)
       await ensureSimplejwtClient(clients, config)
       await ring.reload()
-      // Every instance sees a key change within 5 s even if a notification is lost; short
-      // rotation intervals (tests, demos) are checked more often so they are kept to.
-      const rotationMs = config.keyRotationIntervalSec * 1000
-      const periodMs = opts.keyReloadMs ?? (rotationMs > 0 ? Math.min(5000, Math.max(250, rotationMs / 4)) : 5000)
-      timer = setInterval(() => void maintain(services), periodMs)
+      timer = setInterval(() => void maintain(services), opts.keyReloadMs ?? keyMaintenancePeriodMs(config))
       timer.unref()
     },
     close: async () => {

@@ -128,3 +128,13 @@ export async function runKeyMaintenance(deps: KeyRotationDeps): Promise<void> {
     }
   }
 }
+
+/**
+ * How often an instance runs {@link runKeyMaintenance} and reloads its key ring (ms): every 5 s,
+ * so a lost key-change notification is made good within that; short rotation intervals
+ * (tests, demos) are checked more often so they are kept to. Pure.
+ */
+export function keyMaintenancePeriodMs(config: Pick<Config, 'keyRotationIntervalSec'>): number {
+  const rotationMs = config.keyRotationIntervalSec * 1000
+  return rotationMs > 0 ? Math.min(5000, Math.max(250, rotationMs / 4)) : 5000
+}

@@ -14,3 +14,13 @@ export interface TokenLifetimeDeps {
 export async function acceptanceWindowMs(deps: TokenLifetimeDeps): Promise<number> {
   return (await deps.maxTokenTtlSec() + deps.config.clockSkewSec) * 1000
 }
+
+/**
+ * The longest lifetime an access token may be given now (seconds): ACCESS_TOKEN_TTL, or the
+ * longest `access_token_ttl` a client is registered with when that is longer. Reads the database.
+ */
+export async function maxAccessTokenTtlSec(
+  config: Pick<Config, 'accessTokenTtlSec'>, clients: { maxAccessTokenTtlSec(): Promise<number | null> },
+): Promise<number> {
+  return Math.max(config.accessTokenTtlSec, (await clients.maxAccessTokenTtlSec()) ?? 0)
+}
