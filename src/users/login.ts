@@ -1,6 +1,6 @@
 import { InvalidGrant } from '../errors.js'
 import type { Logger } from '../log.js'
-import { admitLoginAttempt, forgetLoginAttempts, type AttemptLimitDeps } from '../throttle/attempt-limits.js'
+import { admitLoginAttempt, forgetLoginAttempts, type AttemptLimitDeps } from '../rate-limit/attempt-limits.js'
 import type { UserDeps } from './user-registry.js'
 import type { User } from './user.js'
 import { normalizeUsername } from './username.js'
