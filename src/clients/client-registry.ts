@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
-import type { ClientRepo, NewClient } from '../db/client-repo.js'
+import type { ClientRepo, NewClient } from './client-repository.js'
 import { Conflict, InvalidRequest, NotFound } from '../errors.js'
 import { clientInput, clientUpdate, describeClient, isClientIdShaped, isPublicClient, type Client } from './client.js'
 import type { LoadingCache } from '../cache/loading-cache.js'

@@ -6,7 +6,7 @@ import type { Services } from '../services.js'
 import { withClient } from './client-authentication.js'
 import { noStore } from './no-store.js'
 import { requireToken } from './revocation.js'
-import { readParams } from './token.js'
+import { readParams } from './form-body.js'
 
 /** RFC 7662 introspection. */
 export const introspectionRoutes = (s: Services): FastifyPluginAsync => async app => {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { DjangoUserRecord, UserRepo } from '../db/user-repo.js'
+import type { DjangoUserRecord, UserRepo } from './user-repository.js'
 import { InvalidRequest } from '../errors.js'
 import type { Logger } from '../log.js'
 import { djangoHasherOf, isUnusableDjangoHash } from './django-hash.js'

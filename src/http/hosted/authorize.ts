@@ -11,7 +11,7 @@ import type { AuthorizationRequest, InteractionRecord } from '../../store/login-
 import { limitIpFailures } from '../../rate-limit/attempt-limits.js'
 import { authenticateUser } from '../../users/login.js'
 import { isOversizedPassword } from '../../users/user.js'
-import { readParams } from '../token.js'
+import { readParams } from '../form-body.js'
 import { currentLoginSession, sendErrorPage, type HostedContext } from './context.js'
 import { setCookie } from './cookies.js'
 import { ensureCsrfToken, hashCsrfToken, isCsrfValid } from './csrf.js'
