@@ -149,7 +149,7 @@ const newGeneration = () => randomBytes(12).toString('base64url')
  * grant type, scope or audience removed. Issue 11: nothing issued before may carry more than
  * the client now has, so those changes end every token and refresh family issued before.
  */
-export function generationAfter(previous: Client | null, next: Omit<NewClient, 'generation'>): string {
+function generationAfter(previous: Client | null, next: Omit<NewClient, 'generation'>): string {
   const keeps = (before: readonly string[], after: readonly string[]) => before.every(v => after.includes(v))
   const unchanged = previous !== null
     && previous.secretHash === next.secretHash

@@ -5,7 +5,7 @@ import { SUPPORTED_GRANT_TYPES } from '../grants/index.js'
 import type { Services } from '../services.js'
 
 /** RFC 8414 and OpenID Connect Discovery 1.0 metadata, built once. */
-export function discoveryDocument(issuer: string) {
+function discoveryDocument(issuer: string) {
   return {
     issuer,
     authorization_endpoint: `${issuer}/oauth2/authorize`,

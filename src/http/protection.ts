@@ -10,7 +10,7 @@ import type { Services } from '../services.js'
  * TLS terminator's: deploy/nginx.conf sends it). Hosted HTML pages replace the CSP with their
  * own (hosted/page-reply.ts).
  */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-security-policy': "default-src 'none';frame-ancestors 'none'",
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',

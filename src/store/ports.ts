@@ -2,10 +2,10 @@ import type { LoginStore } from './login-ports.js'
 import type { FamilyStore } from './family-ports.js'
 
 /**
- * What Sigil keeps outside its database: cross-instance notifications now; refresh families,
- * denylists and rate-limit counters join here. Two adapters implement it, Redis (many
- * instances) and in-process memory (the single-instance embedded default), and both pass
- * test/store/store-contract.test.ts.
+ * What Sigil keeps outside its database: cross-instance notifications, refresh families,
+ * denylists, login sessions and rate-limit counters. Two adapters implement it, Redis (many
+ * instances) and in-process memory (the single-instance embedded default), and both pass the
+ * same contract tests (test/store/attempt-counters, family-store, login-store).
  */
 export interface Store extends AttemptCounters, FamilyStore, LoginStore {
   readonly kind: 'redis' | 'memory'

@@ -32,7 +32,7 @@ const djangoUser = z.object({
 })
 
 /** The outcome of one entry: a record to store, or why not. Pure. */
-export function readDjangoUser(entry: unknown): DjangoUserRecord | { reason: string } {
+function readDjangoUser(entry: unknown): DjangoUserRecord | { reason: string } {
   const parsed = djangoUser.safeParse(entry)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!

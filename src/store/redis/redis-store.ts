@@ -79,7 +79,7 @@ export function createRedisStore(opts: { url: string; prefix?: string }): Store 
 export const STORE_OPERATION_TIMEOUT_MS = 8000
 
 /** `work`, or a rejection once {@link STORE_OPERATION_TIMEOUT_MS} has passed without its answer. */
-export function withDeadline<T>(work: Promise<T>): Promise<T> {
+function withDeadline<T>(work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${STORE_OPERATION_TIMEOUT_MS} ms`)), STORE_OPERATION_TIMEOUT_MS)
