@@ -6,16 +6,15 @@ import { ConfigError, parseConfig, SIGNING_ALGS, type Config, type SigningAlg } 
 import { deleteClient, listClients, registerClient, updateClient } from './clients/client-registry.js'
 import { migratePostgres, openDatabase } from './db/database.js'
 import { OAuthError } from './errors.js'
-import { describeKey } from './http/admin/keys.js'
+import { describeKey, listKeys } from './keys/key-inventory.js'
 import { ensureKeys, revokeKey, rotateKeys } from './keys/key-rotation.js'
 import { createLogger } from './log.js'
 import { serve } from './serve.js'
 import { parseWorkersOption, type WorkersOption } from './process/worker-count.js'
 import { createServices, type Services } from './services.js'
-import { endUserFamilies } from './refresh/refresh-family.js'
-import { endUserLoginSessions } from './authorize/login-session.js'
 import { importDjangoUsers } from './users/django-import.js'
-import { createUser, deleteUser } from './users/user-registry.js'
+import { createUser } from './users/user-registry.js'
+import { removeUser } from './users/user-removal.js'
 
 // Whatever Sigil writes (the embedded database in ./data, the development KEK in ./keys) is
 // for this user alone, even under a permissive umask such as 000.
@@ -82,7 +81,7 @@ program.command('migrate').description('apply pending database migrations')
   })
 
 const keys = program.command('keys').description('signing keys')
-keys.command('list').action(() => withKeys(async s => ({ keys: (await s.keys.repo.listAll()).map(describeKey) })))
+keys.command('list').action(() => withKeys(async s => ({ keys: await listKeys(s.keys) })))
 keys.command('rotate').description('next → current → retiring, and a fresh next')
   .option('--alg <alg>', 'ES256 or RS256 (default: SIGNING_ALG)', alg)
   .option('--force', 'rotate even if the next key is younger than KEY_LEAD_TIME')
@@ -164,9 +163,7 @@ users.command('create').description('the password comes from SIGIL_USER_PASSWORD
   })
 users.command('delete').argument('<id>')
   .action((id: string) => withServices(async s => {
-    await deleteUser(s.users, id)
-    await endUserFamilies(s.families, id)
-    await endUserLoginSessions(s.logins, id)
+    await removeUser(s, id)
     return { deleted: id }
   }))
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
-import type { ClientRepo, NewClient } from '../db/client-repo.js'
+import type { ClientRepo, NewClient } from './client-repository.js'
 import { Conflict, InvalidRequest, NotFound } from '../errors.js'
 import { clientInput, clientUpdate, describeClient, isClientIdShaped, isPublicClient, type Client } from './client.js'
 import type { LoadingCache } from '../cache/loading-cache.js'
@@ -143,7 +143,7 @@ const newGeneration = () => randomBytes(12).toString('base64url')
  * grant type, scope or audience removed. Issue 11: nothing issued before may carry more than
  * the client now has, so those changes end every token and refresh family issued before.
  */
-export function generationAfter(previous: Client | null, next: Omit<NewClient, 'generation'>): string {
+function generationAfter(previous: Client | null, next: Omit<NewClient, 'generation'>): string {
   const keeps = (before: readonly string[], after: readonly string[]) => before.every(v => after.includes(v))
   const unchanged = previous !== null
     && previous.secretHash === next.secretHash

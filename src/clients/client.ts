@@ -101,8 +101,6 @@ export const clientInput = z.object({
   }
 })
 
-export type ClientInput = z.input<typeof clientInput>
-
 const registration = clientInput.shape
 
 /**

@@ -7,11 +7,8 @@ import { ensurePrivateDir, makeTreePrivate } from '../private-files.js'
 import { lockDataDir } from './data-dir-lock.js'
 import { applyMigrations, loadMigrations, type SqlConnection } from './migrate.js'
 
-export type Prisma = PrismaClient
-
 export interface Database {
   readonly prisma: PrismaClient
-  readonly kind: 'postgresql' | 'pglite'
   /** Cheap liveness probe for /readyz; throws when the database is unusable. */
   ping(): Promise<void>
   close(): Promise<void>
@@ -29,7 +26,7 @@ export async function openDatabase(opts: { databaseUrl?: string | undefined; dat
     if (opts.migrate) await migratePostgres(opts.databaseUrl)
     else await assertMigrated(opts.databaseUrl)
     const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: opts.databaseUrl }) })
-    return fromPrisma(prisma, 'postgresql', async () => {})
+    return fromPrisma(prisma, async () => {})
   }
   await ensurePrivateDir(opts.dataDir)
   const lock = lockDataDir(opts.dataDir)
@@ -50,7 +47,7 @@ export async function openDatabase(opts: { databaseUrl?: string | undefined; dat
 export async function openPGlite(db: PGlite): Promise<Database> {
   await applyMigrations(db, await loadMigrations())
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) })
-  return fromPrisma(prisma, 'pglite', async () => { if (!db.closed) await db.close() })
+  return fromPrisma(prisma, async () => { if (!db.closed) await db.close() })
 }
 
 /** Applies pending migrations to a PostgreSQL database; returns the names applied. */
@@ -84,11 +81,10 @@ async function assertMigrated(databaseUrl: string): Promise<void> {
   }
 }
 
-function fromPrisma(prisma: PrismaClient, kind: Database['kind'], closeDriver: () => Promise<void>): Database {
+function fromPrisma(prisma: PrismaClient, closeDriver: () => Promise<void>): Database {
   let closing: Promise<void> | undefined
   return {
     prisma,
-    kind,
     ping: async () => { await prisma.$queryRaw`SELECT 1` },
     close: () => (closing ??= prisma.$disconnect().then(closeDriver)),
   }

@@ -15,7 +15,7 @@ export interface Migration { name: string; sql: string; checksum: string }
 /** Prisma's own advisory lock id, so `prisma migrate deploy` and we exclude each other. */
 const PRISMA_LOCK_ID = 72707369
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url))
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url))
 
 /** Reads prisma/migrations/<name>/migration.sql in name order. */
 export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {

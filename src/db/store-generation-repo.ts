@@ -1,19 +1,8 @@
 import type { PrismaClient } from '../generated/prisma/client.js'
+import type { StoreGenerationRepo } from '../revocation/store-generation-repository.js'
 
 /** How many retired generations are remembered (enough to know any stale replica's marker). */
 const RETIRED_KEPT = 64
-
-/** The durable record of the store's generation (one row). */
-export interface StoreGenerationRepo {
-  /** The current generation and the last ones retired; null before the first start. */
-  read(): Promise<{ current: string; retired: string[] } | null>
-  /**
-   * Atomic compare-and-set: makes `next` current only if `expected` still is (null: none
-   * recorded yet), retiring `expected`. Returns whether it did; false means another instance
-   * changed it first.
-   */
-  replace(expected: string | null, next: string, atMs: number): Promise<boolean>
-}
 
 export function createStoreGenerationRepo(prisma: PrismaClient): StoreGenerationRepo {
   return {

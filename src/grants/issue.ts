@@ -50,7 +50,7 @@ export function narrowScope(requested: string | undefined, allowed: readonly str
  * The token's audience: the `resource` (RFC 8707) or `audience` asked for, which must be one
  * the client is registered for; otherwise all of them; the issuer itself for a client with none.
  */
-export function resolveAudience(req: TokenRequest, issuer: string): string[] {
+function resolveAudience(req: TokenRequest, issuer: string): string[] {
   const registered = req.client.audience.length > 0 ? req.client.audience : [issuer]
   const asked = req.params.resource ?? req.params.audience
   if (asked === undefined) return registered

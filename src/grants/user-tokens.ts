@@ -13,7 +13,7 @@ export interface UserGrant {
   scope: string[]
   /** When the user entered their password (epoch seconds): the ID token's `auth_time`. */
   authTimeSec: number
-  /** The refresh family the tokens belong to; becomes `sid` in both tokens (API.md "Tokens"). */
+  /** The refresh family the tokens belong to; becomes `sid` in both tokens (README: "its id is the `sid` of its access and ID tokens"). */
   sid?: string
   /** The authorization request's `nonce` (OIDC Core §3.1.2.1), carried into the ID token. */
   nonce?: string

@@ -3,7 +3,7 @@ import type { Client } from '../clients/client.js'
 import { authenticateClient } from '../clients/client-auth.js'
 import { findClient } from '../clients/client-registry.js'
 import type { Services } from '../services.js'
-import { limitIpFailures } from '../throttle/attempt-limits.js'
+import { limitIpFailures } from '../rate-limit/attempt-limits.js'
 
 /**
  * Authenticates the client of a token, revocation or introspection request (Basic, post or

@@ -4,7 +4,7 @@ import { AUTH_METHODS, GRANT_TYPES } from '../clients/client.js'
 import type { Services } from '../services.js'
 
 /** RFC 8414 and OpenID Connect Discovery 1.0 metadata, built once. */
-export function discoveryDocument(issuer: string) {
+function discoveryDocument(issuer: string) {
   return {
     issuer,
     authorization_endpoint: `${issuer}/oauth2/authorize`,

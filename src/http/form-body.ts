@@ -25,3 +25,19 @@ function decode(s: string): string {
     throw new InvalidRequest('malformed form encoding')
   }
 }
+
+/**
+ * Flattens a form or JSON body into single string values. RFC 6749 §3.2: parameters must
+ * not repeat, and every value is a string. Throws {@link InvalidRequest}.
+ */
+export function readParams(body: unknown): Record<string, string | undefined> {
+  if (body === undefined || body === null) return {}
+  if (typeof body !== 'object' || Array.isArray(body)) throw new InvalidRequest('the body must be a set of parameters')
+  const params: Record<string, string> = {}
+  for (const [name, value] of Object.entries(body)) {
+    if (Array.isArray(value)) throw new InvalidRequest(`parameter ${name} is repeated`)
+    if (typeof value !== 'string') throw new InvalidRequest(`parameter ${name} must be a string`)
+    params[name] = value
+  }
+  return params
+}

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { MalformedInput } from '../errors.js'
-import { limitIpFailures, type AttemptLimitDeps } from '../throttle/attempt-limits.js'
+import { limitIpFailures, type AttemptLimitDeps } from '../rate-limit/attempt-limits.js'
 
 /** True when a string anywhere in `value` holds a NUL character. Allocates nothing. */
 function containsNul(value: unknown, depth = 0): boolean {

@@ -6,7 +6,7 @@ import type { Services } from '../services.js'
 import { withClient } from './client-authentication.js'
 import { noStore } from './no-store.js'
 import { requireToken } from './revocation.js'
-import { readParams } from './token.js'
+import { readParams } from './form-body.js'
 
 /** RFC 7662 introspection. */
 export const introspectionRoutes = (s: Services): FastifyPluginAsync => async app => {
@@ -16,7 +16,7 @@ export const introspectionRoutes = (s: Services): FastifyPluginAsync => async ap
     const params = readParams(req.body)
     const token = requireToken(params)
     return withClient(s, req, params, async client => {
-      // Only confidential clients (resource servers) may ask (API.md).
+      // Only confidential clients (resource servers) may ask (RFC 7662 §2.1: the caller is authorized).
       if (isPublicClient(client)) throw new InvalidClient('a public client may not introspect')
       return introspectToken(s.families, token)
     })

@@ -3,7 +3,7 @@ import { InvalidRequest } from '../errors.js'
 import { revokeToken } from '../revocation/token-revocation.js'
 import type { Services } from '../services.js'
 import { withClient } from './client-authentication.js'
-import { readParams } from './token.js'
+import { readParams } from './form-body.js'
 import { noStore } from './no-store.js'
 
 /** The `token` parameter of RFC 7009 §2.1 and RFC 7662 §2.1. */

@@ -1,7 +1,7 @@
 import { createHash, createPrivateKey, type JsonWebKey } from 'node:crypto'
 import type { CryptoKey, JWK } from 'jose'
 import { SIGNING_ALGS, type SigningAlg } from '../config.js'
-import type { SigningKeyRepo, SigningKeyRow } from '../db/signing-key-repo.js'
+import type { SigningKeyRepo, SigningKeyRow } from './signing-key-repository.js'
 import type { Kek } from './kek.js'
 import { importKey, toPublicJwk } from './key-material.js'
 import type { JwsSigningKey } from '../tokens/jws.js'

@@ -1,6 +1,6 @@
 import { SIGNING_ALGS, type Config, type SigningAlg } from '../config.js'
 import type { Clock } from '../clock.js'
-import type { NewKeyRow, SigningKeyRepo, SigningKeyRow } from '../db/signing-key-repo.js'
+import type { NewKeyRow, SigningKeyRepo, SigningKeyRow } from './signing-key-repository.js'
 import { Conflict, NotFound } from '../errors.js'
 import type { Logger } from '../log.js'
 import { acceptanceWindowMs } from '../tokens/token-lifetime.js'

@@ -1,4 +1,4 @@
-/** How a password login ended, as the token endpoint answered it. */
+/** How a password login ended (users/login.ts: password grant, SimpleJWT, hosted login page). */
 export type LoginOutcome = 'success' | 'failure' | 'throttled' | 'error'
 
 export const LOGIN_OUTCOMES: readonly LoginOutcome[] = ['success', 'failure', 'throttled', 'error']
@@ -17,6 +17,6 @@ export interface Metrics {
   storeDataLost(): void
   /** A request refused with 429 by a rate limit; `route` is the route pattern. */
   rateLimited(route: string): void
-  /** A password-grant login finished with `outcome`. */
+  /** A password login (any of users/login.ts's callers) finished with `outcome`. */
   loginOutcome(outcome: LoginOutcome): void
 }

@@ -49,7 +49,7 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   const reuse = new Counter({ name: 'sigil_refresh_token_reuse_total', help: 'rotated refresh tokens presented again (family revoked)', registers })
   const storeLoss = new Counter({ name: 'sigil_store_data_loss_total', help: 'times the store (Redis) was found to have lost its data; tokens issued before each are inactive', registers })
   const limited = new Counter({ name: 'sigil_rate_limited_total', help: 'requests refused with 429 by a rate limit, by route pattern', labelNames: ['route'], registers })
-  const logins = new Counter({ name: 'sigil_logins_total', help: 'password-grant logins, by outcome', labelNames: ['outcome'], registers })
+  const logins = new Counter({ name: 'sigil_logins_total', help: 'password logins (password grant, SimpleJWT, hosted login page), by outcome', labelNames: ['outcome'], registers })
   const keyAge = new Gauge({ name: 'sigil_signing_key_age_seconds', help: 'seconds since each published signing key was created', labelNames: ['kid', 'alg'], registers })
   const keyState = new Gauge({ name: 'sigil_signing_key_state', help: '1 for the state (next, current, retiring) each published signing key is in', labelNames: ['kid', 'alg', 'state'], registers })
   const up = new Gauge({ name: 'sigil_dependency_up', help: '1 if the dependency answered its last probe (/readyz or a scrape), else 0', labelNames: ['dependency'], registers })

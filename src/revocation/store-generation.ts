@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import type { StoreGenerationRepo } from '../db/store-generation-repo.js'
+import type { StoreGenerationRepo } from './store-generation-repository.js'
 import { TemporarilyUnavailable } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics/ports.js'

@@ -2,10 +2,10 @@ import type { LoginStore } from './login-ports.js'
 import type { FamilyStore } from './family-ports.js'
 
 /**
- * What Sigil keeps outside its database: cross-instance notifications now; refresh families,
- * denylists and rate-limit counters join here. Two adapters implement it, Redis (many
- * instances) and in-process memory (the single-instance embedded default), and both pass
- * test/store/store-contract.test.ts.
+ * What Sigil keeps outside its database: cross-instance notifications, refresh families,
+ * denylists, login sessions and rate-limit counters. Two adapters implement it, Redis (many
+ * instances) and in-process memory (the single-instance embedded default), and both pass the
+ * same contract tests (test/store/attempt-counters, family-store, login-store).
  */
 export interface Store extends AttemptCounters, FamilyStore, LoginStore {
   readonly kind: 'redis' | 'memory'
@@ -44,7 +44,7 @@ export const CHANNELS = {
 } as const
 
 /**
- * Counters behind brute-force protection (RATE_LIMIT_IP_FAILURES, RATE_LIMIT_USER_FAILURES),
+ * Counters behind the rate limits (RATE_LIMIT_IP_FAILURES, RATE_LIMIT_USER_FAILURES, RATE_LIMIT_IP),
  * shared by every instance. Each call is one atomic step inside the store, never a read then
  * a write from Node. Keys are the caller's (the adapter namespaces them) and every stored
  * record expires by itself. Times are epoch ms from the caller's clock.
@@ -72,6 +72,19 @@ export interface AttemptCounters {
   beginAttempt(key: string, nowMs: number, policy: BackoffPolicy): Promise<AttemptVerdict>
   /** Forgets every attempt of `key` (after a successful login). */
   resetAttempts(key: string): Promise<void>
+  /**
+   * Atomic request counter of a volume cap (RATE_LIMIT_IP): counts one request of `key` in its
+   * window and returns the requests counted in it so far, this one included, and the ms left
+   * until it ends (0 < resetInMs <= windowMs). A window opens at the first request after the
+   * previous one ended and lasts `windowMs`; counting and checking the window are one step, so
+   * parallel requests never share a count.
+   */
+  countRequest(key: string, nowMs: number, windowMs: number): Promise<RequestCount>
+}
+
+export interface RequestCount {
+  count: number
+  resetInMs: number
 }
 
 export interface BackoffPolicy {

@@ -42,7 +42,7 @@ export interface SimplejwtUser {
  * the Django primary key as a JSON integer for a user imported from Django, else `sub` — plus
  * `username`, `is_staff` and `is_superuser` for a user. Pure.
  */
-export function simplejwtClaims(sub: string, user: SimplejwtUser | undefined): Record<string, unknown> {
+function simplejwtClaims(sub: string, user: SimplejwtUser | undefined): Record<string, unknown> {
   if (!user) return { token_type: 'access', user_id: sub }
   return {
     token_type: 'access', user_id: user.djangoId ?? sub, username: user.username, is_staff: user.isStaff, is_superuser: user.isSuperuser,

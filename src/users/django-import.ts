@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { DjangoUserRecord, UserRepo } from '../db/user-repo.js'
+import type { DjangoUserRecord, UserRepo } from './user-repository.js'
 import { InvalidRequest } from '../errors.js'
 import type { Logger } from '../log.js'
 import { describeFirstIssue } from '../payload.js'
@@ -33,7 +33,7 @@ const djangoUser = z.object({
 })
 
 /** The outcome of one entry: a record to store, or why not. Pure. */
-export function readDjangoUser(entry: unknown): DjangoUserRecord | { reason: string } {
+function readDjangoUser(entry: unknown): DjangoUserRecord | { reason: string } {
   const parsed = djangoUser.safeParse(entry)
   if (!parsed.success) return { reason: describeFirstIssue(parsed.error, 'entry') }
   const { pk, fields: f } = parsed.data

@@ -1,12 +1,14 @@
-import { InvalidGrant } from '../errors.js'
+import { InvalidGrant, TooManyRequests } from '../errors.js'
 import type { Logger } from '../log.js'
-import { admitLoginAttempt, forgetLoginAttempts, type AttemptLimitDeps } from '../throttle/attempt-limits.js'
+import type { LoginOutcome, Metrics } from '../metrics/ports.js'
+import { admitLoginAttempt, forgetLoginAttempts, type AttemptLimitDeps } from '../rate-limit/attempt-limits.js'
 import type { UserDeps } from './user-registry.js'
 import type { User } from './user.js'
 import { normalizeUsername } from './username.js'
 
 export interface LoginDeps extends AttemptLimitDeps {
   users: UserDeps
+  metrics: Pick<Metrics, 'loginOutcome'>
 }
 
 /**
@@ -18,9 +20,28 @@ export interface LoginDeps extends AttemptLimitDeps {
  * its timing tells who exists; only the log says which. Throws TooManyRequests while the
  * username backs off (RATE_LIMIT_USER_FAILURES). On success the username's failures are
  * forgiven and a hash made with weaker parameters is replaced. Writes one `login` audit line
- * to `audit` (user id when known, never the password or the username).
+ * to `audit` (user id when known, never the password or the username) and counts the outcome
+ * in `deps.metrics`: success, failure (InvalidGrant), throttled (TooManyRequests) or error.
  */
 export async function authenticateUser(
+  deps: LoginDeps, credentials: { username: string; password: string }, audit: Logger,
+): Promise<User> {
+  try {
+    const user = await checkCredentials(deps, credentials, audit)
+    deps.metrics.loginOutcome('success')
+    return user
+  } catch (err) {
+    deps.metrics.loginOutcome(outcomeOf(err))
+    throw err
+  }
+}
+
+function outcomeOf(err: unknown): LoginOutcome {
+  if (err instanceof InvalidGrant) return 'failure'
+  return err instanceof TooManyRequests ? 'throttled' : 'error'
+}
+
+async function checkCredentials(
   deps: LoginDeps, credentials: { username: string; password: string }, audit: Logger,
 ): Promise<User> {
   const normalized = normalizeUsername(credentials.username)

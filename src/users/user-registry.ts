@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { LoadingCache } from '../cache/loading-cache.js'
-import type { UserRepo } from '../db/user-repo.js'
+import type { UserRepo } from './user-repository.js'
 import { Conflict, NotFound } from '../errors.js'
 import { parsePayload } from '../payload.js'
 import type { PasswordHasher } from './password.js'

@@ -24,7 +24,7 @@ export interface User {
 export type UserClaims = Record<string, unknown>
 
 /** RFC 8265 §3.4 (OpaqueString) bounds; a longer password is refused before any hashing. */
-export const PASSWORD_MIN_CHARS = 8
+const PASSWORD_MIN_CHARS = 8
 export const PASSWORD_MAX_CHARS = 256
 const USERNAME_MAX_CHARS = 128
 const CLAIMS_MAX_BYTES = 4096
@@ -34,7 +34,7 @@ const CLAIMS_MAX_BYTES = 4096
  * Core §2 that Sigil itself decides, the simplejwt profile's, and the ones derived from the user's
  * own fields. A custom `sub` would otherwise let an operator's typo impersonate someone.
  */
-export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
+const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'scope', 'client_id', 'sid', 'auth_time',
   'nonce', 'acr', 'amr', 'azp', 'at_hash', 'c_hash', 'cnf', 'token_type', 'user_id',
   'preferred_username', 'email', 'username', 'is_staff', 'is_superuser',
@@ -102,8 +102,6 @@ export const userInput = z.object({
   email: z.email('must be an email address').max(254).optional(),
   claims: claims.optional(),
 }).strict()
-
-export type UserInput = z.input<typeof userInput>
 
 /** The public view of a user: what the admin API returns. */
 export function describeUser(u: Pick<User, 'id' | 'username'>) {

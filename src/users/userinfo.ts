@@ -1,4 +1,4 @@
-import type { UserRepo } from '../db/user-repo.js'
+import type { UserRepo } from './user-repository.js'
 import { InsufficientScope, InvalidToken } from '../errors.js'
 import type { AccessTokenClaims } from '../tokens/access-token.js'
 import { scopedUserClaims } from './user-claims.js'

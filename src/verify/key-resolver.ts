@@ -8,7 +8,7 @@ const EC_CURVE_ALG: Record<string, string> = { 'P-256': 'ES256', 'P-384': 'ES384
  * Whether a published key may verify `alg`: its own `alg` when it names one, else what its type
  * and curve allow. An EC key's kid under `alg: RS256` must be refused here, before any import.
  */
-export function keyFitsAlg(jwk: JWK, alg: string): boolean {
+function keyFitsAlg(jwk: JWK, alg: string): boolean {
   if (jwk.alg !== undefined) return jwk.alg === alg
   switch (jwk.kty) {
     case 'EC': return jwk.crv !== undefined && EC_CURVE_ALG[jwk.crv] === alg

@@ -84,6 +84,19 @@ for (const kind of adapters) {
       t.equal(verdicts.filter(v => v.allowed).length, 3)
     })
 
+    t.test('issue 15: countRequest counts the requests of a window opened by the first one, and says when it ends', async t => {
+      t.same(await store.countRequest('ip:c', T0, 60_000), { count: 1, resetInMs: 60_000 })
+      t.same(await store.countRequest('ip:c', T0 + 1500, 60_000), { count: 2, resetInMs: 58_500 })
+      t.same(await store.countRequest('ip:d', T0 + 1500, 60_000), { count: 1, resetInMs: 60_000 }, 'keys are independent')
+      t.same(await store.countRequest('ip:c', T0 + 59_999, 60_000), { count: 3, resetInMs: 1 })
+      t.same(await store.countRequest('ip:c', T0 + 60_000, 60_000), { count: 1, resetInMs: 60_000 }, 'a request after the window opens the next one')
+    })
+
+    t.test('issue 15: parallel countRequest calls never share a count (atomic)', async t => {
+      const counts = await Promise.all(Array.from({ length: 50 }, () => store.countRequest('ip:parallel', T0, 60_000)))
+      t.same(counts.map(c => c.count).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1))
+    })
+
     if (kind === 'redis') {
       t.test('every key lives under the prefix and has a TTL', async t => {
         const redis = new Redis(process.env.REDIS_URL!)

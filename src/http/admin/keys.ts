@@ -1,24 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { z } from 'zod'
 import { SIGNING_ALGS } from '../../config.js'
-import type { SigningKeyRow } from '../../db/signing-key-repo.js'
+import { describeKey, listKeys } from '../../keys/key-inventory.js'
 import { revokeKey, rotateKeys } from '../../keys/key-rotation.js'
 import { parsePayload } from '../../payload.js'
 import type { Services } from '../../services.js'
 
 const rotateInput = z.object({ alg: z.enum(SIGNING_ALGS).optional(), force: z.boolean().optional() }).strict()
 
-/** A key as operators see it: no key material, every transition time. */
-export function describeKey(k: SigningKeyRow) {
-  const iso = (d: Date | null) => d?.toISOString() ?? null
-  return {
-    kid: k.kid, alg: k.alg, state: k.state, created_at: iso(k.createdAt), activated_at: iso(k.activatedAt),
-    retiring_at: iso(k.retiringAt), retire_after: iso(k.retireAfter), retired_at: iso(k.retiredAt), revoked_at: iso(k.revokedAt),
-  }
-}
-
 export const adminKeyRoutes = (s: Services): FastifyPluginAsync => async app => {
-  app.get('/admin/keys', async () => ({ keys: (await s.keys.repo.listAll()).map(describeKey) }))
+  app.get('/admin/keys', async () => ({ keys: await listKeys(s.keys) }))
 
   app.post('/admin/keys/rotate', async req => {
     const input = parsePayload(rotateInput, req.body ?? {})

@@ -11,6 +11,7 @@ const MAX_RECORDS = 100_000
 export function createMemoryAttemptCounters(): AttemptCounters {
   const slots = new Map<string, { window: number; failures: number; inFlight: number }>()
   const attempts = new Map<string, { count: number; lastMs: number }>()
+  const requests = new Map<string, { count: number; startMs: number }>()
   const windowOf = (nowMs: number, windowSec: number) => Math.floor(nowMs / (windowSec * 1000))
   return {
     takeAttemptSlot: async (key, nowMs, windowSec, limit) => {
@@ -39,6 +40,12 @@ export function createMemoryAttemptCounters(): AttemptCounters {
       return { allowed: true }
     },
     resetAttempts: async key => { attempts.delete(key) },
+    countRequest: async (key, nowMs, windowMs) => {
+      const held = requests.get(key)
+      const now = held && nowMs < held.startMs + windowMs ? { ...held, count: held.count + 1 } : { count: 1, startMs: nowMs }
+      setBounded(requests, key, now)
+      return { count: now.count, resetInMs: Math.min(windowMs, now.startMs + windowMs - nowMs) }
+    },
   }
 }
 

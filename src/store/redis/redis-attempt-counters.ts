@@ -33,10 +33,25 @@ redis.call('HSET', KEYS[1], 'n', n + 1, 't', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 return {1, n + 1}`
 
+/**
+ * AttemptCounters.countRequest: count and window check in one step. The window is the caller's
+ * clock's, as for the other counters; the key outlives the window, then expires.
+ */
+const COUNT_REQUEST = `
+local now, windowMs = tonumber(ARGV[1]), tonumber(ARGV[2])
+local held = redis.call('HMGET', KEYS[1], 'count', 'start')
+local count, startMs = tonumber(held[1] or '0'), tonumber(held[2] or '0')
+if count == 0 or now >= startMs + windowMs then count, startMs = 0, now end
+count = count + 1
+redis.call('HSET', KEYS[1], 'count', count, 'start', startMs)
+redis.call('PEXPIRE', KEYS[1], 2 * windowMs)
+return {count, math.min(windowMs, startMs + windowMs - now)}`
+
 interface ScriptedClient {
   sigilTakeAttemptSlot(key: string, limit: number, ttlSec: number): Promise<[number, number]>
   sigilEndAttempt(key: string, failed: 0 | 1): Promise<number>
   sigilBeginAttempt(key: string, nowMs: number, free: number, baseMs: number, maxMs: number, forgetSec: number): Promise<[number, number]>
+  sigilCountRequest(key: string, nowMs: number, windowMs: number): Promise<[number, number]>
 }
 
 /**
@@ -47,6 +62,7 @@ export function createRedisAttemptCounters(redis: RedisClient, prefix: string): 
   redis.defineCommand('sigilTakeAttemptSlot', { numberOfKeys: 1, lua: TAKE_ATTEMPT_SLOT })
   redis.defineCommand('sigilEndAttempt', { numberOfKeys: 1, lua: END_ATTEMPT })
   redis.defineCommand('sigilBeginAttempt', { numberOfKeys: 1, lua: BEGIN_ATTEMPT })
+  redis.defineCommand('sigilCountRequest', { numberOfKeys: 1, lua: COUNT_REQUEST })
   const scripted = redis as unknown as ScriptedClient
   // The window number is part of the key; the key outlives its window, then expires.
   const slotKey = (key: string, nowMs: number, windowSec: number) =>
@@ -66,5 +82,9 @@ export function createRedisAttemptCounters(redis: RedisClient, prefix: string): 
       return allowed === 1 ? { allowed: true } : { allowed: false, retryAfterMs: value }
     },
     resetAttempts: async key => { await redis.del(attemptKey(key)) },
+    countRequest: async (key, nowMs, windowMs) => {
+      const [count, resetInMs] = await scripted.sigilCountRequest(`${prefix}requests:${key}`, nowMs, windowMs)
+      return { count, resetInMs }
+    },
   }
 }

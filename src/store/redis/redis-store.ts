@@ -10,8 +10,8 @@ const connections = new WeakMap<Store, { client: RedisClient; prefix: string }>(
 
 /**
  * The Redis connection and key prefix of a store made by {@link createRedisStore}; undefined
- * for any other store. For wiring libraries that bring their own Redis scripts
- * (@fastify/rate-limit) onto the same server and namespace; domain code uses the port.
+ * for any other store. For tests that reach the keys behind the port (a data loss); Sigil's
+ * own code, @fastify/rate-limit included (rate-limit/request-cap.ts), uses the port.
  */
 export function redisConnectionOf(store: Store): { client: RedisClient; prefix: string } | undefined {
   return connections.get(store)
@@ -79,7 +79,7 @@ export function createRedisStore(opts: { url: string; prefix?: string }): Store 
 export const STORE_OPERATION_TIMEOUT_MS = 8000
 
 /** `work`, or a rejection once {@link STORE_OPERATION_TIMEOUT_MS} has passed without its answer. */
-export function withDeadline<T>(work: Promise<T>): Promise<T> {
+function withDeadline<T>(work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${STORE_OPERATION_TIMEOUT_MS} ms`)), STORE_OPERATION_TIMEOUT_MS)

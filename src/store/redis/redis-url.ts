@@ -18,7 +18,7 @@ export type RedisTarget =
   | (RedisAuth & { readonly kind: 'cluster'; readonly nodes: readonly RedisHost[] })
 
 /** The URL forms {@link parseRedisUrl} accepts, for messages and docs. */
-export const REDIS_URL_FORMS =
+const REDIS_URL_FORMS =
   'redis[s]://[[user]:password@]host[:port][/db], redis[s]-sentinel://[[user]:password@]host:port,…/master[/db] ' +
   'or redis[s]-cluster://[[user]:password@]host:port,…'
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { InvalidClient, InvalidRequest, TemporarilyUnavailable, TooManyRequests } from '../../src/errors.js'
 import { createRedisStore } from '../../src/store/redis/redis-store.js'
-import { admitLoginAttempt, forgetLoginAttempts, limitIpFailures } from '../../src/throttle/attempt-limits.js'
+import { admitLoginAttempt, forgetLoginAttempts, limitIpFailures } from '../../src/rate-limit/attempt-limits.js'
 import { openTestStore } from '../helpers/backends.js'
 import { fixedClock } from '../helpers/clock.js'
 import { freePort } from '../helpers/server.js'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { networkOf } from '../../src/throttle/client-network.js'
+import { networkOf } from '../../src/rate-limit/client-network.js'
 
 for (const [ip, network] of [
   ['203.0.113.7', '203.0.113.7'],
