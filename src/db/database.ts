@@ -9,6 +9,13 @@ import { applyMigrations, loadMigrations, type SqlConnection } from './migrate.j
 
 export type Prisma = PrismaClient
 
+/**
+ * How long a request waits for a new PostgreSQL connection. node-postgres waits forever by
+ * default: a database host that drops packets would hold every request; with the bound they
+ * fail and answer 503 (db/connection-errors.ts) while it is away.
+ */
+export const DATABASE_CONNECT_TIMEOUT_MS = 5_000
+
 export interface Database {
   readonly prisma: PrismaClient
   readonly kind: 'postgresql' | 'pglite'
@@ -28,7 +35,9 @@ export async function openDatabase(opts: { databaseUrl?: string | undefined; dat
   if (opts.databaseUrl !== undefined) {
     if (opts.migrate) await migratePostgres(opts.databaseUrl)
     else await assertMigrated(opts.databaseUrl)
-    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: opts.databaseUrl }) })
+    const prisma = new PrismaClient({
+      adapter: new PrismaPg({ connectionString: opts.databaseUrl, connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS }),
+    })
     return fromPrisma(prisma, 'postgresql', async () => {})
   }
   await ensurePrivateDir(opts.dataDir)
