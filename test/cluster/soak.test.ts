@@ -61,6 +61,9 @@ async function startResourceServer(t: { teardown(fn: () => unknown): void }, iss
 }
 
 const vmRssKb = async (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN)
+/** V8's used heap from the management listener's /metrics (prom-client's default metrics), to tell a leak from RSS noise. */
+const heapUsedKb = async (managementUrl: string) =>
+  Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(await (await fetch(`${managementUrl}/metrics`)).text())?.[1] ?? NaN) / 1024
 
 t.test(`issue 14: a ${SOAK_MS / 1000} s soak under key rotation: 0 verification failures, 0 unexpected statuses, RSS flat, Redis keys bounded`, { skip, timeout: SOAK_MS + 60_000 }, async t => {
   const redisDir = await mkdtemp(join(tmpdir(), 'sigil-redis-'))
@@ -133,13 +136,17 @@ t.test(`issue 14: a ${SOAK_MS / 1000} s soak under key rotation: 0 verification 
       else unexpected.push(`rotate: ${rotated}`)
     }
   }
-  const rss: Array<{ atMs: number; kb: number[] }> = []
+  const rss: Array<{ atMs: number; kb: number[]; heapKb: number[] }> = []
   const redisKeys: Array<{ atMs: number; keys: number; memoryBytes: number; requests: number }> = []
   const requests = () => Object.values(counts).flatMap(Object.values).reduce((a, b) => a + b, 0)
   const startMs = Date.now()
   const sample = async () => {
     while (running()) {
-      rss.push({ atMs: Date.now() - startMs, kb: await Promise.all(instances.map(i => vmRssKb(i.child.pid!))) })
+      rss.push({
+        atMs: Date.now() - startMs,
+        kb: await Promise.all(instances.map(i => vmRssKb(i.child.pid!))),
+        heapKb: await Promise.all(instances.map(i => heapUsedKb(i.managementUrl))),
+      })
       const memoryBytes = Number(/used_memory:(\d+)/.exec(await keys.info('memory'))?.[1])
       redisKeys.push({ atMs: Date.now() - startMs, keys: await keys.dbsize(), memoryBytes, requests: requests() })
       await sleep(RSS_SAMPLE_MS)
@@ -151,11 +158,14 @@ t.test(`issue 14: a ${SOAK_MS / 1000} s soak under key rotation: 0 verification 
   const window = Math.max(3, Math.floor(after.length / 5))
   const rssStart = instances.map((_, i) => median(after.slice(0, window).map(s => s.kb[i]!)))
   const rssEnd = instances.map((_, i) => median(after.slice(-window).map(s => s.kb[i]!)))
+  const heapStart = instances.map((_, i) => median(after.slice(0, window).map(s => s.heapKb[i]!)))
+  const heapEnd = instances.map((_, i) => median(after.slice(-window).map(s => s.heapKb[i]!)))
+  const mib = (start: number[], end: number[]) => start.map((s, i) => `${(s / 1024).toFixed(1)} -> ${(end[i]! / 1024).toFixed(1)}`).join(', ')
   const keysAtWarmUp = redisKeys.find(s => s.atMs >= WARM_UP_MS) ?? redisKeys[0]!
   const keysAtEnd = redisKeys.at(-1)!
   t.comment(`soak ${SOAK_MS / 1000} s: ${requests()} requests ${JSON.stringify(counts)}; ${rotations} key rotations; ` +
     `resource-server verification failures ${rs.failures.length}; unexpected ${unexpected.length}; ` +
-    `RSS (MiB, medians of ${window} samples after ${WARM_UP_MS / 1000} s warm-up -> at the end) ${rssStart.map((s, i) => `${(s / 1024).toFixed(1)} -> ${(rssEnd[i]! / 1024).toFixed(1)}`).join(', ')}; ` +
+    `RSS (MiB, medians of ${window} samples after ${WARM_UP_MS / 1000} s warm-up -> at the end) ${mib(rssStart, rssEnd)}; V8 heap used ${mib(heapStart, heapEnd)}; ` +
     `Redis keys ${keysAtWarmUp.keys} after ${keysAtWarmUp.requests} requests -> ${keysAtEnd.keys} after ${keysAtEnd.requests} ` +
     `(used_memory ${(keysAtWarmUp.memoryBytes / 1024).toFixed(0)} -> ${(keysAtEnd.memoryBytes / 1024).toFixed(0)} KiB)`)
 
