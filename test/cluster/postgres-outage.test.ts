@@ -22,6 +22,8 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const OUTAGE_MS = 4000
 const CC = { client_id: 'svc', client_secret: 'svc-client-secret-0123456789-0123456789-abc' }
 const CC_BASIC = 'Basic ' + Buffer.from(`${CC.client_id}:${CC.client_secret}`).toString('base64')
+/** Registered before the outage, never used: not in the client cache. */
+const COLD = { client_id: 'cold', client_secret: 'cold-client-secret-0123456789-0123456789-abc' }
 
 interface Answer { status: number; body: { error?: string; error_description?: string; access_token?: string } }
 
@@ -41,6 +43,7 @@ t.test('issue 14: PostgreSQL stopped under load: client_credentials keeps answer
   const sigil = await spawnService(t, { DATABASE_URL: databaseUrl, REDIS_URL: `redis://127.0.0.1:${redis.port}`, ISSUER: 'http://sigil.test', RATE_LIMIT_IP_FAILURES: '0' })
   const api = sigilHttp(sigil.url)
   await api.createClient({ ...CC, scopes: ['read'] })
+  await api.createClient({ ...COLD, scopes: ['read'] })
   await api.createClient({ ...WEB_CLIENT, grant_types: ['password', 'refresh_token'], scopes: ['openid', 'read'] })
   const username = `u-${randomBytes(4).toString('hex')}`
   await api.createUser({ username, password: USER_PASSWORD })
@@ -56,7 +59,12 @@ t.test('issue 14: PostgreSQL stopped under load: client_credentials keeps answer
   }
   // Warm up: the client is cached and the keys are loaded.
   t.equal((await token(CC_BASIC, { grant_type: 'client_credentials' })).status, 200)
-  t.equal((await login()).status, 200, 'a password login works before the outage')
+  const first = await login()
+  t.equal(first.status, 200, 'a password login works before the outage')
+  // One refresh before the outage: the user is in the user cache, as for any active session.
+  const warm = await token(WEB_BASIC, { grant_type: 'refresh_token', refresh_token: String((first.body as { refresh_token?: string }).refresh_token) })
+  let refreshToken = String((warm.body as { refresh_token?: string }).refresh_token)
+  const ccToken = (await token(CC_BASIC, { grant_type: 'client_credentials' })).body.access_token!
   t.equal((await adminList()).status, 200, 'an admin call works before the outage')
 
   const load = startLoad({
@@ -73,12 +81,17 @@ t.test('issue 14: PostgreSQL stopped under load: client_credentials keeps answer
   const stopMs = Date.now() - stopAt
   const sentBefore = load.report().sent
 
-  const probes: Record<string, Answer[]> = { login: [], admin: [], ready: [] }
+  const probes: Record<string, Answer[]> = { login: [], admin: [], ready: [], refresh: [], introspect: [], cold: [] }
   const outageEnd = Date.now() + OUTAGE_MS
   while (Date.now() < outageEnd) {
     probes.login!.push(await login())
     probes.admin!.push(await adminList())
+    probes.cold!.push(await token('Basic ' + Buffer.from(`${COLD.client_id}:${COLD.client_secret}`).toString('base64'), { grant_type: 'client_credentials' }))
     probes.ready!.push(await call(`${sigil.url}/readyz`, {}))
+    const refreshed = await token(WEB_BASIC, { grant_type: 'refresh_token', refresh_token: refreshToken })
+    if (refreshed.status === 200) refreshToken = String((refreshed.body as { refresh_token?: string }).refresh_token)
+    probes.refresh!.push(refreshed)
+    probes.introspect!.push(await call(`${sigil.url}/oauth2/introspect`, { method: 'POST', headers: { authorization: CC_BASIC }, body: new URLSearchParams({ token: ccToken }) }))
     await sleep(200)
   }
   const duringOutage = load.report().sent - sentBefore
@@ -100,17 +113,21 @@ t.test('issue 14: PostgreSQL stopped under load: client_credentials keeps answer
   const fiveHundreds = [...Object.values(probes).flat(), ...(last ? [last] : [])].filter(a => a.status >= 500 && a.status !== 503).length +
     Object.entries(r.statuses).filter(([s]) => Number(s) >= 500).reduce((n, [, c]) => n + c, 0)
   t.comment(`postgres outage: pg_ctl stop took ${stopMs} ms; client_credentials load ${r.sent} requests (${duringOutage} during the ${OUTAGE_MS} ms outage), statuses ${JSON.stringify(r.statuses)}; ` +
-    `during the outage logins ${JSON.stringify(histogram(probes.login!))}, admin calls ${JSON.stringify(histogram(probes.admin!))}, /readyz ${JSON.stringify(histogram(probes.ready!))}; ` +
+    `during the outage logins ${JSON.stringify(histogram(probes.login!))}, admin calls ${JSON.stringify(histogram(probes.admin!))}, /readyz ${JSON.stringify(histogram(probes.ready!))}, ` +
+    `refreshes ${JSON.stringify(histogram(probes.refresh!))}, introspections ${JSON.stringify(histogram(probes.introspect!))}, ` +
+    `client_credentials of a client not in the cache ${JSON.stringify(histogram(probes.cold!))}; ` +
     `5xx other than 503: ${fiveHundreds}; logins answered 200 again ${(recoveredMs / 1000).toFixed(2)} s after PostgreSQL started`)
 
   t.same(r.failures, [], 'every client_credentials request answered 200, during the outage too')
   t.ok(duringOutage > 0, 'client_credentials requests were served while PostgreSQL was down')
-  for (const [name, answers] of [['login', probes.login!], ['admin call', probes.admin!]] as const) {
+  for (const [name, answers] of [['login', probes.login!], ['admin call', probes.admin!], ['client_credentials of a client not in the cache', probes.cold!]] as const) {
     t.ok(answers.length > 0)
     t.same(answers.filter(a => a.status !== 503 || a.body.error !== 'temporarily_unavailable' || typeof a.body.error_description !== 'string'), [],
       `every ${name} during the outage answered 503 {error: temporarily_unavailable, error_description}`)
   }
   t.ok(probes.ready!.every(a => a.status === 503), '/readyz answers 503 while the database is down')
+  t.ok(probes.refresh!.every(a => a.status === 200), 'a refresh for a user read in the last minute works (user cache, families in Redis)')
+  t.ok(probes.introspect!.every(a => a.status === 200), 'introspection works (keys in memory, revocations in Redis)')
   t.equal(fiveHundreds, 0, 'no 5xx other than 503')
   t.ok(recoveredMs >= 0, `logins work again without restarting Sigil (last answer ${last?.status} ${last?.body.error ?? ''})`)
   t.equal(adminAfter.status, 200, 'admin calls work again')
