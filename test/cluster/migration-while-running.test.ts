@@ -31,7 +31,7 @@ async function migrateTo(url: string, list: Migration[]): Promise<void> {
 }
 
 t.test(`issue 14: ${newest.name} applied by \`sigil migrate\` while two instances of the previous version serve traffic: no request fails`, {
-  skip: 'skip' in previous ? previous.skip : false, timeout: 60_000,
+  skip: 'skip' in previous ? previous.skip : false, timeout: 90_000,
 }, async t => {
   const commit = (previous as { commit: string }).commit
   const [databaseUrl, old] = await Promise.all([

@@ -29,9 +29,10 @@ const CHAINS = 4
 const LOGIN_LOOPS = 2
 const APP = { client_id: 'app', client_secret: 'app-client-secret-0123456789-0123456789-abc' }
 const APP_BASIC = 'Basic ' + Buffer.from(`${APP.client_id}:${APP.client_secret}`).toString('base64')
-const RSS_SAMPLE_MS = 1000
+const SAMPLE_MS = 1000
+/** Memory is measured for the last time this long before the load ends, so both measurements are under load. */
+const END_SAMPLE_BEFORE_MS = 3000
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
 
 interface Answer { status: number; body: Record<string, unknown> }
 
@@ -60,6 +61,21 @@ async function startResourceServer(t: { teardown(fn: () => unknown): void }, iss
   return { url: `http://127.0.0.1:${port}/`, failures }
 }
 
+/**
+ * A full garbage collection in a process started with `--inspect=127.0.0.1:<inspectPort>`
+ * (the DevTools protocol's HeapProfiler.collectGarbage), so that memory is compared after a
+ * collection rather than wherever V8's heap happens to be in its growth cycle.
+ */
+async function collectGarbage(inspectPort: number): Promise<void> {
+  const [target] = await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json() as Array<{ webSocketDebuggerUrl: string }>
+  const ws = new WebSocket(target!.webSocketDebuggerUrl)
+  await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject })
+  const done = new Promise(resolve => { ws.onmessage = e => { if ((JSON.parse(String(e.data)) as { id?: number }).id === 1) resolve(undefined) } })
+  ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }))
+  await done
+  ws.close()
+}
+
 const vmRssKb = async (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN)
 /** V8's used heap from the management listener's /metrics (prom-client's default metrics), to tell a leak from RSS noise. */
 const heapUsedKb = async (managementUrl: string) =>
@@ -75,7 +91,8 @@ t.test(`issue 14: a ${SOAK_MS / 1000} s soak under key rotation: 0 verification 
     DATABASE_URL: await createPostgresDatabase(t, { migrate: true }), REDIS_URL: `redis://127.0.0.1:${redis.port}`, ISSUER: issuer,
     TRUST_PROXY: '127.0.0.1', RATE_LIMIT_IP_FAILURES: '0', KEY_LEAD_TIME: '2', JWKS_MAX_AGE: '1', KEY_ROTATION_INTERVAL: '0',
   }
-  const instances = await Promise.all([spawnService(t, env), spawnService(t, env)])
+  const inspectPorts = [await freePort(), await freePort()]
+  const instances = await Promise.all(inspectPorts.map(port => spawnService(t, { ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --inspect=127.0.0.1:${port}`.trim() })))
   const proxy = await startNginx(t, nginxBinary()!, instances.map(i => i.port), proxyPort)
   const api = sigilHttp(proxy.url)
   await api.createClient({ ...WEB_CLIENT, grant_types: ['password', 'refresh_token'], scopes: ['openid', 'read'] })
@@ -136,36 +153,40 @@ t.test(`issue 14: a ${SOAK_MS / 1000} s soak under key rotation: 0 verification 
       else unexpected.push(`rotate: ${rotated}`)
     }
   }
-  const rss: Array<{ atMs: number; kb: number[]; heapKb: number[] }> = []
+  const rssPeakKb = instances.map(() => 0)
   const redisKeys: Array<{ atMs: number; keys: number; memoryBytes: number; requests: number }> = []
   const requests = () => Object.values(counts).flatMap(Object.values).reduce((a, b) => a + b, 0)
   const startMs = Date.now()
+  /** Each instance's RSS and V8 heap in kB right after a full collection, under the load. */
+  const settledMemory = () => Promise.all(instances.map(async (instance, i) => {
+    await collectGarbage(inspectPorts[i]!)
+    return { rssKb: await vmRssKb(instance.child.pid!), heapKb: await heapUsedKb(instance.managementUrl) }
+  }))
+  let atWarmUp: Awaited<ReturnType<typeof settledMemory>> = []
+  let atEnd: typeof atWarmUp = []
   const sample = async () => {
     while (running()) {
-      rss.push({
-        atMs: Date.now() - startMs,
-        kb: await Promise.all(instances.map(i => vmRssKb(i.child.pid!))),
-        heapKb: await Promise.all(instances.map(i => heapUsedKb(i.managementUrl))),
-      })
+      const rssKb = await Promise.all(instances.map(i => vmRssKb(i.child.pid!)))
+      rssKb.forEach((kb, i) => { rssPeakKb[i] = Math.max(rssPeakKb[i]!, kb) })
       const memoryBytes = Number(/used_memory:(\d+)/.exec(await keys.info('memory'))?.[1])
       redisKeys.push({ atMs: Date.now() - startMs, keys: await keys.dbsize(), memoryBytes, requests: requests() })
-      await sleep(RSS_SAMPLE_MS)
+      const atMs = Date.now() - startMs
+      if (atWarmUp.length === 0 && atMs >= WARM_UP_MS) atWarmUp = await settledMemory()
+      if (atEnd.length === 0 && atMs >= SOAK_MS - END_SAMPLE_BEFORE_MS) atEnd = await settledMemory()
+      await sleep(SAMPLE_MS)
     }
   }
   await Promise.all([...users.map(chain), ...users.slice(0, LOGIN_LOOPS).map(logins), rotate(), sample()])
 
-  const after = rss.filter(s => s.atMs >= WARM_UP_MS)
-  const window = Math.max(3, Math.floor(after.length / 5))
-  const rssStart = instances.map((_, i) => median(after.slice(0, window).map(s => s.kb[i]!)))
-  const rssEnd = instances.map((_, i) => median(after.slice(-window).map(s => s.kb[i]!)))
-  const heapStart = instances.map((_, i) => median(after.slice(0, window).map(s => s.heapKb[i]!)))
-  const heapEnd = instances.map((_, i) => median(after.slice(-window).map(s => s.heapKb[i]!)))
-  const mib = (start: number[], end: number[]) => start.map((s, i) => `${(s / 1024).toFixed(1)} -> ${(end[i]! / 1024).toFixed(1)}`).join(', ')
+  const mib = (kb: number) => (kb / 1024).toFixed(1)
+  const change = (pick: (m: { rssKb: number; heapKb: number }) => number) =>
+    atWarmUp.map((m, i) => `${mib(pick(m))} -> ${atEnd[i] ? mib(pick(atEnd[i])) : '?'}`).join(', ')
   const keysAtWarmUp = redisKeys.find(s => s.atMs >= WARM_UP_MS) ?? redisKeys[0]!
   const keysAtEnd = redisKeys.at(-1)!
   t.comment(`soak ${SOAK_MS / 1000} s: ${requests()} requests ${JSON.stringify(counts)}; ${rotations} key rotations; ` +
     `resource-server verification failures ${rs.failures.length}; unexpected ${unexpected.length}; ` +
-    `RSS (MiB, medians of ${window} samples after ${WARM_UP_MS / 1000} s warm-up -> at the end) ${mib(rssStart, rssEnd)}; V8 heap used ${mib(heapStart, heapEnd)}; ` +
+    `after a full GC at ${WARM_UP_MS / 1000} s -> ${(SOAK_MS - END_SAMPLE_BEFORE_MS) / 1000} s: RSS (MiB) ${change(m => m.rssKb)}, V8 heap used ${change(m => m.heapKb)}; ` +
+    `RSS peak ${rssPeakKb.map(mib).join(', ')}; ` +
     `Redis keys ${keysAtWarmUp.keys} after ${keysAtWarmUp.requests} requests -> ${keysAtEnd.keys} after ${keysAtEnd.requests} ` +
     `(used_memory ${(keysAtWarmUp.memoryBytes / 1024).toFixed(0)} -> ${(keysAtEnd.memoryBytes / 1024).toFixed(0)} KiB)`)
 
@@ -173,8 +194,8 @@ t.test(`issue 14: a ${SOAK_MS / 1000} s soak under key rotation: 0 verification 
   t.same(unexpected.slice(0, 10), [], 'no unexpected status: every login, refresh, introspection and rotation succeeded')
   t.ok((counts.resource?.['200'] ?? 0) > 0 && (counts.refresh?.['200'] ?? 0) > 0 && (counts.login?.['200'] ?? 0) > CHAINS, 'the load ran')
   t.ok(rotations >= Math.floor(SOAK_MS / ROTATE_EVERY_MS / 2), `keys were rotated every few seconds (${rotations})`)
-  t.ok(after.length >= 6, 'RSS was sampled after the warm-up')
-  instances.forEach((_, i) => t.ok(rssEnd[i]! <= rssStart[i]! * 1.1, `instance ${i + 1}: RSS flat within 10% after warm-up (${rssStart[i]} -> ${rssEnd[i]} kB)`))
+  t.ok(atWarmUp.length === 2 && atEnd.length === 2, 'memory was measured after the warm-up and at the end')
+  atWarmUp.forEach((m, i) => t.ok(atEnd[i]!.rssKb <= m.rssKb * 1.1, `instance ${i + 1}: RSS flat within 10% after warm-up (${m.rssKb} -> ${atEnd[i]!.rssKb} kB)`))
   // Logins, refreshes, introspections and rotations add no key: the families are the chains'
   // own; transient login-attempt counters (one per login in flight) are the only jitter.
   t.ok(keysAtEnd.keys <= keysAtWarmUp.keys + CHAINS + LOGIN_LOOPS, `Redis key count flat after warm-up (${keysAtWarmUp.keys} -> ${keysAtEnd.keys})`)

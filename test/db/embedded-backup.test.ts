@@ -18,7 +18,7 @@ const CC = { client_id: 'svc', client_secret: 'svc-client-secret-0123456789-0123
 /** The embedded defaults: no servers, the KEK generated into ./keys. */
 const EMBEDDED = { DATABASE_URL: '', REDIS_URL: '', SIGIL_KEK: '' }
 
-t.test('issue 14: the embedded ./data and ./keys copied with the server stopped and restored keep clients, users, keys and issued tokens', { timeout: 60_000 }, async t => {
+t.test('issue 14: the embedded ./data and ./keys copied with the server stopped and restored keep clients, users, keys and issued tokens', { timeout: 90_000 }, async t => {
   const root = await mkdtemp(join(tmpdir(), 'sigil-backup-'))
   t.teardown(() => rm(root, { recursive: true, force: true }))
   const [home, backup, liveCopy] = ['home', 'backup', 'live-copy'].map(d => join(root, d)) as [string, string, string]
