@@ -22,7 +22,11 @@ const PG_MESSAGES = /^(Connection terminated|timeout exceeded when trying to con
  * Prisma's `meta.driverAdapterError`), so the client is told to retry instead of getting a
  * 500; undefined for any other error. Never throws.
  */
-export function databaseUnavailable(err: unknown, depth = 0): TemporarilyUnavailable | undefined {
+export function databaseUnavailable(err: unknown): TemporarilyUnavailable | undefined {
+  return findConnectionFailure(err, 0)
+}
+
+function findConnectionFailure(err: unknown, depth: number): TemporarilyUnavailable | undefined {
   if (typeof err !== 'object' || err === null || depth > 4) return undefined
   const { code, errorCode, kind, originalCode, message, cause, meta } = err as Record<string, unknown>
   const codes = [code, errorCode, originalCode].filter((c): c is string => typeof c === 'string')
@@ -32,5 +36,5 @@ export function databaseUnavailable(err: unknown, depth = 0): TemporarilyUnavail
     return new TemporarilyUnavailable(`database: ${codes[0] ?? kind ?? 'connection failed'}`)
   }
   const adapterError = (meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError
-  return databaseUnavailable(cause, depth + 1) ?? databaseUnavailable(adapterError, depth + 1)
+  return findConnectionFailure(cause, depth + 1) ?? findConnectionFailure(adapterError, depth + 1)
 }

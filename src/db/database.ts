@@ -14,7 +14,7 @@ export type Prisma = PrismaClient
  * default: a database host that drops packets would hold every request; with the bound they
  * fail and answer 503 (db/connection-errors.ts) while it is away.
  */
-export const DATABASE_CONNECT_TIMEOUT_MS = 5_000
+const DATABASE_CONNECT_TIMEOUT_MS = 5_000
 
 export interface Database {
   readonly prisma: PrismaClient
