@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import formbody from '@fastify/formbody'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import { databaseUnavailable } from './db/connection-errors.js'
 import { AccessLog } from './http/access-log.js'
 import { adminRoutes } from './http/admin/index.js'
 import { discoveryRoutes } from './http/discovery.js'
@@ -44,7 +45,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
     clientErrorHandler: answerClientError,
     frameworkErrors: rejectMalformedUrl,
   })
-  installErrorHandler(app, 'sigil')
+  installErrorHandler(app, 'sigil', databaseUnavailable)
   // Only form and JSON bodies: text/plain (a Fastify default) would reach routes as a string.
   app.removeContentTypeParser('text/plain')
   // An empty JSON body (curl -X POST -H 'content-type: application/json' …/revoke) means "no parameters".
@@ -81,7 +82,7 @@ export async function buildManagementApp(s: Services): Promise<FastifyInstance> 
     clientErrorHandler: answerClientError,
     frameworkErrors: rejectMalformedUrl,
   })
-  installErrorHandler(app, 'sigil')
+  installErrorHandler(app, 'sigil', databaseUnavailable)
   await app.register(healthRoutes(s))
   await app.register(metricsRoutes(s))
   return app

@@ -1,10 +1,18 @@
 const MAX_ENTRIES = 10_000
+/**
+ * How long past its `ttlMs` a row may still be served while reloading it fails (the database is
+ * down): clients keep getting client_credentials tokens through an outage of up to this long.
+ * No change can be missed meanwhile: a change needs the database, and evicts the row everywhere.
+ */
+export const STALE_IF_ERROR_MS = 15 * 60_000
 
 /**
  * Rows by id (clients, users), so hot paths do not read the database per request. Entries live
  * `ttlMs` (unknown ids a shorter while, so a flood of made-up ids costs one read each per
  * window), at most 10,000 of them; any instance's change evicts them everywhere through a
- * store channel (services.ts subscribes: `clients`, `users`). The one cache helper of Sigil.
+ * store channel (services.ts subscribes: `clients`, `users`). When reloading an expired row
+ * throws, the row is served for up to {@link STALE_IF_ERROR_MS} more (an unknown id is not);
+ * after that, or for an evicted row, the error is thrown. The one cache helper of Sigil.
  */
 export class LoadingCache<T> {
   private entries = new Map<string, { value: T | null; expiresAtMs: number }>()
@@ -18,7 +26,14 @@ export class LoadingCache<T> {
     const hit = this.entries.get(id)
     if (hit && hit.expiresAtMs > this.now()) return hit.value
     const evictionsBefore = this.evictions
-    const value = await this.load(id)
+    let value: T | null
+    try {
+      value = await this.load(id)
+    } catch (err) {
+      // Not a row evicted meanwhile (entries.get would no longer be `hit`): that one changed.
+      if (hit?.value && this.entries.get(id) === hit && this.now() < hit.expiresAtMs + STALE_IF_ERROR_MS) return hit.value
+      throw err
+    }
     if (evictionsBefore !== this.evictions) return value
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear()
     this.entries.set(id, { value, expiresAtMs: this.now() + (value ? this.ttlMs : Math.min(this.ttlMs, 5_000)) })

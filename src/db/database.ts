@@ -7,6 +7,13 @@ import { ensurePrivateDir, makeTreePrivate } from '../private-files.js'
 import { lockDataDir } from './data-dir-lock.js'
 import { applyMigrations, loadMigrations, type SqlConnection } from './migrate.js'
 
+/**
+ * How long a request waits for a new PostgreSQL connection. node-postgres waits forever by
+ * default: a database host that drops packets would hold every request; with the bound they
+ * fail and answer 503 (db/connection-errors.ts) while it is away.
+ */
+const DATABASE_CONNECT_TIMEOUT_MS = 5_000
+
 export interface Database {
   readonly prisma: PrismaClient
   /** Cheap liveness probe for /readyz; throws when the database is unusable. */
@@ -25,7 +32,9 @@ export async function openDatabase(opts: { databaseUrl?: string | undefined; dat
   if (opts.databaseUrl !== undefined) {
     if (opts.migrate) await migratePostgres(opts.databaseUrl)
     else await assertMigrated(opts.databaseUrl)
-    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: opts.databaseUrl }) })
+    const prisma = new PrismaClient({
+      adapter: new PrismaPg({ connectionString: opts.databaseUrl, connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS }),
+    })
     return fromPrisma(prisma, async () => {})
   }
   await ensurePrivateDir(opts.dataDir)

@@ -14,10 +14,13 @@ import { trackRouteMethods } from './route-methods.js'
  * 500 `server_error` whose cause goes only to the log. An unknown path is 404 `not_found`; a
  * known path with another method is 405 `method_not_allowed` with `Allow`. Every 401 carries
  * a challenge (RFC 9110 §15.5.2). Call before registering routes (405 needs to see them).
+ * `translate` turns a dependency's own errors into OAuth errors (a database that cannot be
+ * reached into a 503 `temporarily_unavailable`); what it leaves undefined is a 500.
  */
-export function installErrorHandler(app: FastifyInstance, realm: string): void {
+export function installErrorHandler(app: FastifyInstance, realm: string, translate: (err: unknown) => OAuthError | undefined = () => undefined): void {
   const allowedMethods = trackRouteMethods(app)
-  app.setErrorHandler((err: FastifyError | OAuthError, req, reply) => {
+  app.setErrorHandler((thrown: FastifyError | OAuthError, req, reply) => {
+    const err = thrown instanceof OAuthError ? thrown : translate(thrown) ?? thrown
     if (err instanceof OAuthError) {
       if (err instanceof InvalidClient) reply.header('www-authenticate', `Basic realm="${realm}"`)
       // RFC 6750 §3.1: no error code when the request carried no token at all.

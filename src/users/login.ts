@@ -50,13 +50,15 @@ async function checkCredentials(
     audit.info({ event: 'login', outcome: 'failure', reason: 'malformed username' }, 'login failed')
     throw new InvalidGrant('malformed username')
   }
+  // Looked up before the attempt is counted: a database that cannot answer (503) is not the
+  // user's failed attempt, or an outage would put every user who retries into back-off.
+  const user = await deps.users.repo.findByUsername(normalized)
   try {
     await admitLoginAttempt(deps, normalized)
   } catch (err) {
     audit.info({ event: 'login', outcome: 'throttled' }, 'login refused: too many attempts')
     throw err
   }
-  const user = await deps.users.repo.findByUsername(normalized)
   const ok = await deps.users.passwords.verify(user?.passwordHash ?? null, credentials.password)
   if (!user || !ok || user.disabled) {
     const reason = !user ? 'unknown user' : !ok ? 'wrong password' : 'disabled user'

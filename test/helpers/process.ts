@@ -26,6 +26,8 @@ export interface SpawnOptions {
   cwd?: string
   /** Start under this umask (octal string, e.g. '000'), as a shell would. */
   umask?: string
+  /** Another version's src/cli.ts (an older release checked out elsewhere); default: this tree's. */
+  cli?: string
 }
 
 /** node with `argv`, under `umask` if given; `exec` keeps the pid, so signals reach node itself, not a shell. */
@@ -43,7 +45,8 @@ export const CLI_ARGS = ['--import', import.meta.resolve('tsx'), fileURLToPath(n
 export async function spawnService(t: { teardown(fn: () => unknown): void }, env: Record<string, string>, opts: SpawnOptions = {}): Promise<ServiceProcess> {
   const port = opts.port ?? await freePort()
   const managementPort = await freePort()
-  const [file, args] = nodeCommand([...CLI_ARGS, 'serve', ...(opts.args ?? [])], opts.umask)
+  const cliArgs = opts.cli === undefined ? CLI_ARGS : [...CLI_ARGS.slice(0, -1), opts.cli]
+  const [file, args] = nodeCommand([...cliArgs, 'serve', ...(opts.args ?? [])], opts.umask)
   const child = spawn(file, args, {
     cwd: opts.cwd,
     env: {

@@ -24,8 +24,8 @@ export interface SigilHttp {
   createUser(user: { username: string; password: string }): Promise<string>
   /** An access token for a client registered with {@link createClient}: client_credentials unless `form` names another grant. */
   token(client: Pick<ClientSpec, 'client_id' | 'client_secret'>, form?: Record<string, string>): Promise<string>
-  /** POST /admin/keys/rotate with `force: true`; returns the new key states. */
-  rotate(alg: 'ES256' | 'RS256'): Promise<{ current: { kid: string }; next: { kid: string }; retiring: { kid: string } }>
+  /** POST /admin/keys/rotate with `force: true` unless `force` is false; returns the new key states. */
+  rotate(alg: 'ES256' | 'RS256', force?: boolean): Promise<{ current: { kid: string }; next: { kid: string }; retiring: { kid: string } }>
   keys(): Promise<Array<{ kid: string; alg: string; state: string }>>
 }
 
@@ -58,7 +58,7 @@ export function sigilHttp(issuer: string): SigilHttp {
     },
     createUser: async user => ((await admin('POST', '/admin/users', user)) as { id: string }).id,
     token: (client, form) => tokenFor(client.client_id, client.client_secret, form),
-    rotate: async alg => admin('POST', '/admin/keys/rotate', { alg, force: true }) as ReturnType<SigilHttp['rotate']>,
+    rotate: async (alg, force = true) => admin('POST', '/admin/keys/rotate', { alg, force }) as ReturnType<SigilHttp['rotate']>,
     keys: async () => ((await admin('GET', '/admin/keys')) as { keys: Array<{ kid: string; alg: string; state: string }> }).keys,
   }
 }
