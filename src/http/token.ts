@@ -1,5 +1,4 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { InvalidRequest } from '../errors.js'
 import { findGrant, runGrant } from '../grants/index.js'
 import type { Logger } from '../log.js'
 import type { Services } from '../services.js'
