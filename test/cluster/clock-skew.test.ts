@@ -1,16 +1,14 @@
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
-import { adminRequest, adminToken, basic, postToken } from '../helpers/app.js'
+import { adminRequest, adminToken, basic, createUser, login, PASSWORD, postToken, registerLoginClients, WEB_SECRET } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { fixedClock } from '../helpers/clock.js'
 import { buildTestApps } from '../helpers/instances.js'
-import { createUser, login, registerLoginClients, WEB_SECRET } from '../helpers/users.js'
 
 const SKEW_MS = 30_000
 const TTL_SEC = 600
 const IDLE_SEC = 900
 const LEAD_SEC = 120
-const PASSWORD = 'correct horse battery staple'
 
 const introspect = async (app: FastifyInstance, token: string) => {
   const r = await app.inject({

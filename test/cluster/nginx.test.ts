@@ -7,13 +7,13 @@ import { nginxBinary, startNginx } from '../helpers/nginx.js'
 import { spawnService, type ServiceProcess } from '../helpers/process.js'
 import { freePort } from '../helpers/server.js'
 import { sigilHttp } from '../helpers/sigil-http.js'
+import { basicAuthorization, PASSWORD } from '../helpers/app.js'
+import { sleep } from '../helpers/clock.js'
 
 const servers = serverUrls()
 const nginx = nginxBinary()
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const CLIENT = { client_id: 'web', client_secret: 'web-client-secret-0123456789-0123456789-abc' }
-const BASIC = 'Basic ' + Buffer.from(`${CLIENT.client_id}:${CLIENT.client_secret}`).toString('base64')
-const PASSWORD = 'correct horse battery staple'
+const BASIC = basicAuthorization(CLIENT.client_id, CLIENT.client_secret)
 
 interface Answer { status: number; body: Record<string, unknown>; upstream: string | null }
 

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildManagementApp } from '../../src/app.js'
 import { parseConfig } from '../../src/config.js'
 import { RACE_WINDOW_MS } from '../../src/store/family-ports.js'
-import { adminRequest, buildTestApp, postToken } from '../helpers/app.js'
+import { adminRequest, buildTestApp, PASSWORD, postToken } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { parseMetrics, valueOf, type Sample } from '../helpers/prometheus.js'
 
@@ -17,7 +17,6 @@ async function buildApps(t: TestLike, ...args: Parameters<typeof buildTestApp> e
   return { ...built, management }
 }
 
-const PASSWORD = 'correct horse battery staple'
 
 async function scrape(management: FastifyInstance): Promise<Sample[]> {
   const r = await management.inject({ method: 'GET', url: '/metrics' })

@@ -1,12 +1,11 @@
 import { decodeJwt } from 'jose'
 import t from 'tap'
 import { RACE_WINDOW_MS } from '../../src/store/family-ports.js'
-import { adminRequest, basic, buildTestApp, postToken, type TestApp } from '../helpers/app.js'
+import { adminRequest, basic, buildTestApp, PASSWORD, postToken, type TestApp } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { buildTestApps } from '../helpers/instances.js'
 
 const RS_SECRET = 'resource-server-secret-0123456789-0123456789'
-const PASSWORD = 'correct horse battery staple'
 
 /** A public app with refresh tokens, a second public app, a resource server that introspects, and a user. */
 async function setUp(app: TestApp['app']): Promise<string> {

@@ -6,9 +6,10 @@ import { createPostgresDatabase, serverUrls } from '../helpers/backends.js'
 import { httpRequest, type HttpAnswer } from '../helpers/load.js'
 import { spawnService, type ServiceProcess } from '../helpers/process.js'
 import { sigilHttp } from '../helpers/sigil-http.js'
+import { sleep } from '../helpers/clock.js'
+import { basicAuthorization } from '../helpers/app.js'
 
 const servers = serverUrls()
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const BURST = 200
 const CLIENT = { client_id: 'web', client_secret: 'web-client-secret-0123456789-0123456789-abc' }
 const USER = { username: 'alice', password: 'correct horse battery staple' }
@@ -27,7 +28,7 @@ async function startService(t: Test, args: string[] = [], env: Record<string, st
 const loginSpec = {
   method: 'POST' as const,
   headers: {
-    authorization: 'Basic ' + Buffer.from(`${CLIENT.client_id}:${CLIENT.client_secret}`).toString('base64'),
+    authorization: basicAuthorization(CLIENT.client_id, CLIENT.client_secret),
     'content-type': 'application/x-www-form-urlencoded',
   },
   body: new URLSearchParams({ grant_type: 'password', ...USER, scope: 'read' }).toString(),
