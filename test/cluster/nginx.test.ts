@@ -6,15 +6,13 @@ import { httpRequest, startLoad } from '../helpers/load.js'
 import { nginxBinary, startNginx } from '../helpers/nginx.js'
 import { spawnService, type ServiceProcess } from '../helpers/process.js'
 import { freePort } from '../helpers/server.js'
-import { sigilHttp } from '../helpers/sigil-http.js'
-import { basicAuthorization, PASSWORD } from '../helpers/app.js'
+import { sigilHttp, WEB_BASIC as BASIC, WEB_CLIENT as CLIENT } from '../helpers/sigil-http.js'
+import { PASSWORD } from '../helpers/app.js'
 import { sleep } from '../helpers/clock.js'
 import { RACE_WINDOW_MS } from '../../src/store/family-ports.js'
 
 const servers = serverUrls()
 const nginx = nginxBinary()
-const CLIENT = { client_id: 'web', client_secret: 'web-client-secret-0123456789-0123456789-abc' }
-const BASIC = basicAuthorization(CLIENT.client_id, CLIENT.client_secret)
 
 interface Answer { status: number; body: Record<string, unknown>; upstream: string | null }
 

@@ -5,7 +5,6 @@ import { sigilHttp, WEB_BASIC, WEB_CLIENT } from './sigil-http.js'
 import { sleep } from './clock.js'
 import { PASSWORD } from './app.js'
 
-
 interface Answer { status: number; body: Record<string, unknown> }
 
 async function post(base: string, form: Record<string, string>): Promise<Answer> {

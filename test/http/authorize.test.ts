@@ -6,7 +6,6 @@ import {
   authorizePath, Browser, exchangeCode, hiddenFields, pkcePair, redirectQuery, registerCodeClients, SPA_CB, TP_CB, WEB_CB, WEB_CODE_SECRET,
 } from '../helpers/browser.js'
 
-
 for (const backend of backends()) {
   t.test(backend.name, async t => {
     const { app, services, clock } = await buildTestApp(t, backend)

@@ -3,7 +3,6 @@ import t from 'tap'
 import { buildTestApp, createUser, login, type LoginClient, PASSWORD, registerLoginClients } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 
-
 for (const backend of backends()) {
   t.test(backend.name, async t => {
     const { app, services, clock } = await buildTestApp(t, backend)

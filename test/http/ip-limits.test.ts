@@ -4,7 +4,6 @@ import { basic, buildTestApp, createUser, login, PASSWORD, postToken, registerLo
 import { backends } from '../helpers/backends.js'
 import { buildTestApps } from '../helpers/instances.js'
 
-
 /** A token request with a wrong client secret from `remoteAddress`, optionally through a proxy header. */
 const badClient = (app: FastifyInstance, remoteAddress: string, forwardedFor?: string) =>
   app.inject({

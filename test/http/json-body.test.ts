@@ -3,7 +3,6 @@ import { findRepeatedKey } from '../../src/http/json-body.js'
 import { adminToken, basic, buildTestApp, createUser, PASSWORD, registerLoginClients, WEB_SECRET } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 
-
 t.test('findRepeatedKey finds a key repeated in one object, at any depth', async t => {
   for (const [json, repeated] of [
     ['{"a":1,"b":2}', undefined],

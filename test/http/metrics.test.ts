@@ -17,7 +17,6 @@ async function buildApps(t: TestLike, ...args: Parameters<typeof buildTestApp> e
   return { ...built, management }
 }
 
-
 async function scrape(management: FastifyInstance): Promise<Sample[]> {
   const r = await management.inject({ method: 'GET', url: '/metrics' })
   if (r.statusCode !== 200) throw new Error(`/metrics: ${r.statusCode} ${r.body}`)

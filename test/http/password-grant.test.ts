@@ -6,7 +6,6 @@ import {
 } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 
-
 for (const backend of backends()) {
   t.test(backend.name, async t => {
     const { app, services } = await buildTestApp(t, backend)

@@ -2,7 +2,6 @@ import t from 'tap'
 import { adminRequest, basic, buildTestApp, createUser, login, PASSWORD, postToken, registerLoginClients, WEB_SECRET } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 
-
 for (const backend of backends()) {
   t.test(backend.name, async t => {
     const { app, services } = await buildTestApp(t, backend)
