@@ -2,6 +2,7 @@ import type { LoginSessionDeps } from './authorize/login-session.js'
 import type { Clock } from './clock.js'
 import type { Config } from './config.js'
 import { LoadingCache } from './cache/loading-cache.js'
+import { TtlCache } from './cache/ttl-cache.js'
 import { ensureAdminClient, type ClientDeps } from './clients/client-registry.js'
 import type { ClientRepo } from './clients/client-repository.js'
 import { createClientRepo } from './db/client-repo.js'
@@ -84,14 +85,15 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
   const keyRepo = createSigningKeyRepo(db.prisma)
   const ring = new KeyRing(keyRepo, kek)
   // Read on every refresh and revocation, so kept for a while; a client change drops it (below).
-  let maxTtl: { value: Promise<number>; untilMs: number } | undefined
+  const maxTtl = new TtlCache<'all', Promise<number>>({ max: 1, now: clock.now })
   const maxTokenTtlSec = () => {
-    if (!maxTtl || maxTtl.untilMs <= clock.now()) {
-      const value = maxAccessTokenTtlSec(config, clientRepo)
-      maxTtl = { value, untilMs: clock.now() + 10_000 }
-      value.catch(() => { maxTtl = undefined })
+    let value = maxTtl.get('all')
+    if (!value) {
+      value = maxAccessTokenTtlSec(config, clientRepo)
+      maxTtl.set('all', value, 10_000)
+      value.catch(() => maxTtl.delete('all'))
     }
-    return maxTtl.value
+    return value
   }
   const metrics = createPrometheusMetrics()
   const generation = createStoreGeneration({
@@ -135,7 +137,7 @@ export async function createServices(config: Config, opts: ServiceOptions): Prom
       })
       await store.subscribe(CHANNELS.clients, clientId => {
         cache.evict(clientId)
-        maxTtl = undefined
+        maxTtl.delete('all')
       })
       await store.subscribe(CHANNELS.users, userId => users.cache.evict(userId))
       // A store that lost its data since the last start is noticed now, before anything is served.

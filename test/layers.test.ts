@@ -10,7 +10,8 @@ import t from 'tap'
 //   domain module it imports only `import type` from a `*-repository.ts` file.
 // - domain modules import neither src/http/ nor the adapters (src/db/, src/store/redis/,
 //   src/store/memory/), nor fastify, @fastify/*, fastify-plugin or ioredis.
-// - src/verify/ (sigil/verify) imports only jose; src/fastify-plugin/ only fastify and src/verify/.
+// - src/verify/ (sigil/verify) imports only jose and Sigil's one cache (src/cache/ttl-cache.ts, which
+//   imports only lru-cache); src/fastify-plugin/ only fastify and src/verify/.
 
 const root = resolve(import.meta.dirname, '..')
 
@@ -34,7 +35,7 @@ function target(file: string, spec: string): string {
   return spec.startsWith('.') ? relative(root, resolve(dirname(file), spec)).replace(/\.js$/, '.ts') : spec
 }
 
-const under = (dirs: readonly string[]) => (path: string) => dirs.some(d => path.startsWith(`${d}/`))
+const under = (dirs: readonly string[]) => (path: string) => dirs.some(d => path.startsWith(`${d}/`) || path === d)
 const DOMAIN = ['clients', 'users', 'grants', 'refresh', 'revocation', 'introspection', 'keys', 'tokens', 'authorize', 'rate-limit']
   .map(d => `src/${d}`)
 const ADAPTERS = ['src/db', 'src/store/redis', 'src/store/memory']
@@ -64,7 +65,9 @@ t.test('every relative import of src/ names a file that exists', async t => {
 })
 
 for (const c of [
-  { dir: 'src/verify', packages: ['jose'], within: ['src/verify'] },
+  // The verifier keeps its introspection answers in Sigil's one cache rather than in an eviction
+  // policy of its own (issue 15).
+  { dir: 'src/verify', packages: ['jose'], within: ['src/verify', 'src/cache/ttl-cache.ts'] },
   { dir: 'src/fastify-plugin', packages: ['fastify', 'fastify-plugin'], within: ['src/fastify-plugin', 'src/verify'] },
 ]) {
   t.test(`${c.dir} imports only ${c.packages.join(', ')}, node built-ins and ${c.within.join(', ')}`, async t => {
@@ -76,6 +79,10 @@ for (const c of [
   })
 }
 
+t.test('issue 15: the one cache sigil/verify shares imports only lru-cache', async t => {
+  t.same(imports(join(root, 'src/cache/ttl-cache.ts')).map(i => i.spec), ['lru-cache'])
+})
+
 t.test('package.json exports sigil/verify and sigil/fastify from what the build emits', async t => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, string>; dependencies: Record<string, string> }
   t.equal(pkg.exports['.'], './dist/app.js', 'the main entry is kept')
@@ -83,5 +90,5 @@ t.test('package.json exports sigil/verify and sigil/fastify from what the build 
     const target = pkg.exports[subpath]
     t.equal(target?.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'), source, `${subpath} → ${target}`)
   }
-  for (const dep of ['jose', 'fastify', 'fastify-plugin']) t.ok(pkg.dependencies[dep], `${dep} is a runtime dependency`)
+  for (const dep of ['jose', 'lru-cache', 'fastify', 'fastify-plugin']) t.ok(pkg.dependencies[dep], `${dep} is a runtime dependency`)
 })

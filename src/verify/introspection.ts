@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { TtlCache } from '../cache/ttl-cache.js'
 import { IssuerUnavailable, TokenRevoked } from './errors.js'
 import { readJsonObject, requestIssuer, type IssuerHttp } from './issuer-fetch.js'
 import type { IntrospectionOptions } from './options.js'
@@ -10,7 +11,7 @@ export interface IntrospectionDeps {
   endpoint(): Promise<string>
 }
 
-/** Bounds memory under a flood of distinct valid tokens; the oldest answers go first. */
+/** Bounds memory under a flood of distinct valid tokens; the least recently used answers go first. */
 const MAX_ENTRIES = 10_000
 
 /**
@@ -20,11 +21,12 @@ const MAX_ENTRIES = 10_000
  * token share one request.
  */
 export class Introspector {
-  private answers = new Map<string, { active: boolean; untilMs: number }>()
+  private readonly answers: TtlCache<string, { active: boolean }>
   private pending = new Map<string, Promise<boolean>>()
   private readonly authorization: string
 
   constructor(private readonly deps: IntrospectionDeps, private readonly options: Required<IntrospectionOptions>) {
+    this.answers = new TtlCache({ max: MAX_ENTRIES, now: () => deps.clock.now() })
     // RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
     const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+')
     this.authorization = 'Basic ' + Buffer.from(`${enc(options.clientId)}:${enc(options.clientSecret)}`).toString('base64')
@@ -37,10 +39,9 @@ export class Introspector {
    */
   async assertActive(token: string, expSec: number): Promise<void> {
     const id = createHash('sha256').update(token).digest('base64url')
-    const now = this.deps.clock.now()
     const cached = this.answers.get(id)
     let active: boolean
-    if (cached && now < cached.untilMs) {
+    if (cached) {
       active = cached.active
     } else {
       let request = this.pending.get(id)
@@ -69,15 +70,6 @@ export class Introspector {
   private remember(id: string, active: boolean, expSec: number): void {
     const now = this.deps.clock.now()
     const untilMs = active ? Math.min(now + this.options.cacheTtlMs, expSec * 1000) : expSec * 1000
-    if (untilMs <= now) return
-    this.answers.delete(id)
-    if (this.answers.size >= MAX_ENTRIES) this.evict(now)
-    this.answers.set(id, { active, untilMs })
-  }
-
-  /** Drops expired answers, and the oldest one if that freed nothing. */
-  private evict(now: number): void {
-    for (const [id, a] of this.answers) if (a.untilMs <= now) this.answers.delete(id)
-    if (this.answers.size >= MAX_ENTRIES) this.answers.delete(this.answers.keys().next().value!)
+    this.answers.set(id, { active }, untilMs - now)
   }
 }

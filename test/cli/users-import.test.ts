@@ -1,22 +1,12 @@
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { runSigil } from '../helpers/cli.js'
 import { TEST_KEK } from '../helpers/config.js'
 
-const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
-const TSX = import.meta.resolve('tsx')
-
 /** `sigil users import …` on the embedded defaults in `cwd`; `input` is stdin. */
-function sigilImport(cwd: string, file: string, input = '') {
-  const r = spawnSync(process.execPath, ['--import', TSX, CLI, 'users', 'import', file], {
-    cwd, encoding: 'utf8', timeout: 120_000, input,
-    env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', SIGIL_KEK: TEST_KEK, LOG_LEVEL: 'warn' },
-  })
-  return { status: r.status, stderr: r.stderr, json: () => JSON.parse(r.stdout) }
-}
+const sigilImport = (cwd: string, file: string, input = '') => runSigil(cwd, ['users', 'import', file], { env: { SIGIL_KEK: TEST_KEK }, input })
 
 t.test('issue 13: sigil users import FILE reads a dumpdata file (or stdin) and is idempotent', async t => {
   const cwd = mkdtempSync(join(tmpdir(), 'sigil-users-import-'))

@@ -1,26 +1,18 @@
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { openDatabase } from '../../src/db/database.js'
 import { createUserRepo } from '../../src/db/user-repo.js'
 import { createPasswordHasher } from '../../src/users/password.js'
+import { runSigil } from '../helpers/cli.js'
 import { TEST_KEK } from '../helpers/config.js'
 
-const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
-const TSX = import.meta.resolve('tsx')
 const PASSWORD = 'Cli-made-password-6e1f'
 
 /** `sigil users …` on the embedded defaults in `cwd`; `input` is stdin. */
-function sigil(cwd: string, args: string[], opts: { password?: string; input?: string } = {}) {
-  const r = spawnSync(process.execPath, ['--import', TSX, CLI, 'users', ...args], {
-    cwd, encoding: 'utf8', timeout: 120_000, input: opts.input ?? '',
-    env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', SIGIL_KEK: TEST_KEK, LOG_LEVEL: 'warn', SIGIL_USER_PASSWORD: opts.password ?? '' },
-  })
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) }
-}
+const sigil = (cwd: string, args: string[], opts: { password?: string; input?: string } = {}) =>
+  runSigil(cwd, ['users', ...args], { env: { SIGIL_KEK: TEST_KEK, SIGIL_USER_PASSWORD: opts.password ?? '' }, ...(opts.input === undefined ? {} : { input: opts.input }) })
 
 t.test('sigil users create / delete', async t => {
   const cwd = mkdtempSync(join(tmpdir(), 'sigil-users-cli-'))

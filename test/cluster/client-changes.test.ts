@@ -2,12 +2,12 @@ import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { createLogger } from '../../src/log.js'
 import { createServices } from '../../src/services.js'
-import { ADMIN, adminRequest, basic, postToken } from '../helpers/app.js'
+import { ADMIN, adminRequest, basic, clientToken, postToken } from '../helpers/app.js'
 import { backends, openTestDatabase, openTestStore } from '../helpers/backends.js'
-import { fixedClock } from '../helpers/clock.js'
+import { fixedClock, sleep } from '../helpers/clock.js'
 import { testConfig } from '../helpers/config.js'
 import { buildTestApps } from '../helpers/instances.js'
-import { clientToken, introspect, listClients, OPS_SECRET, setUpSurfaces } from '../helpers/token-surfaces.js'
+import { introspect, listClients, OPS_SECRET, setUpSurfaces } from '../helpers/token-surfaces.js'
 
 // Issue 11, deliverable 1, across instances and restarts: what ends a client's tokens on one
 // instance ends them on every instance sharing the database and the store.
@@ -31,7 +31,7 @@ for (const backend of backends()) {
       let status = 200
       while (status === 200 && Date.now() - started < CHANNEL_DEADLINE_MS) {
         status = (await listClients(b!.app, ops)).statusCode
-        if (status === 200) await new Promise(resolve => setTimeout(resolve, 5))
+        if (status === 200) await sleep(5)
       }
       t.equal(status, 401, `the other instance refused it after ${Date.now() - started} ms`)
       t.same(await introspect(b!.app, ops), { active: false })

@@ -1,16 +1,16 @@
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
-import { adminRequest, adminToken, basic, postToken } from '../helpers/app.js'
+import {
+  adminRequest, adminToken, basic, createUser, login, PASSWORD, postToken, refresh, registerLoginClients, WEB_SECRET,
+} from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { fixedClock } from '../helpers/clock.js'
 import { buildTestApps } from '../helpers/instances.js'
-import { createUser, login, registerLoginClients, WEB_SECRET } from '../helpers/users.js'
 
 const SKEW_MS = 30_000
 const TTL_SEC = 600
 const IDLE_SEC = 900
 const LEAD_SEC = 120
-const PASSWORD = 'correct horse battery staple'
 
 const introspect = async (app: FastifyInstance, token: string) => {
   const r = await app.inject({
@@ -20,8 +20,6 @@ const introspect = async (app: FastifyInstance, token: string) => {
   if (r.statusCode !== 200) throw new Error(`introspect: ${r.statusCode} ${r.body}`)
   return r.json().active as boolean
 }
-const refresh = (app: FastifyInstance, token: string) =>
-  postToken(app, { grant_type: 'refresh_token', client_id: 'app', refresh_token: token })
 
 for (const backend of backends()) {
   t.test(`${backend.name}: two instances whose clocks are 30 s apart`, async t => {

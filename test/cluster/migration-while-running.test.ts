@@ -6,7 +6,8 @@ import { createPostgresDatabase, serverUrls } from '../helpers/backends.js'
 import { httpRequest, startLoad } from '../helpers/load.js'
 import { checkOutPrevious, commitBefore } from '../helpers/previous-version.js'
 import { runCli, spawnService } from '../helpers/process.js'
-import { sigilHttp, USER_PASSWORD, WEB_BASIC, WEB_CLIENT } from '../helpers/sigil-http.js'
+import { PASSWORD as USER_PASSWORD } from '../helpers/app.js'
+import { sigilHttp, WEB_BASIC, WEB_CLIENT } from '../helpers/sigil-http.js'
 
 // Issue 14, deliverable 3: a migration applied while instances run. Two instances of the
 // previous version (this tree as it was before its newest migration) serve logins, refreshes

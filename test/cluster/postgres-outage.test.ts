@@ -9,7 +9,8 @@ import { httpRequest, startLoad } from '../helpers/load.js'
 import { postgresServerSkip, startPostgresServer } from '../helpers/postgres-server.js'
 import { spawnService } from '../helpers/process.js'
 import { redisTopologySkip, startRedisServer } from '../helpers/redis-servers.js'
-import { sigilHttp, USER_PASSWORD, WEB_BASIC, WEB_CLIENT } from '../helpers/sigil-http.js'
+import { PASSWORD as USER_PASSWORD } from '../helpers/app.js'
+import { sigilHttp, WEB_BASIC, WEB_CLIENT } from '../helpers/sigil-http.js'
 
 // Issue 14, deliverable 3: PostgreSQL stopped and started again under load. A private
 // PostgreSQL cluster of this test (the shared one on 5432 is never stopped) and a private Redis;

@@ -3,6 +3,8 @@ import t from 'tap'
 import { describeFailover, refreshLoadAcrossFailover, startRefreshTarget, waitFor } from '../helpers/failover-load.js'
 import { redisTopologySkip, startRedisCluster } from '../helpers/redis-servers.js'
 import { sigilHttp } from '../helpers/sigil-http.js'
+import { sleep } from '../helpers/clock.js'
+import { basicAuthorization } from '../helpers/app.js'
 
 // Issue 14, deliverable 1 (with replicas): a real Redis Cluster of 3 masters and 3 replicas
 // started by this test, two instances on it; one master is killed under a bounded refresh load.
@@ -56,7 +58,7 @@ t.test('issue 14: a Redis Cluster master killed under a refresh load gives 503s,
     await sigilHttp(from.url).createClient({ ...spec, scopes: ['read'] })
     const grant = async () => (await fetch(`${to.url}/oauth2/token`, {
       method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials' }),
-      headers: { authorization: 'Basic ' + Buffer.from(`${spec.client_id}:${spec.client_secret}`).toString('base64') },
+      headers: { authorization: basicAuthorization(spec.client_id, spec.client_secret) },
     })).status
     t.equal(await grant(), 200, `${name} has the new client cached (for 60 s)`)
     await sigilHttp(from.url).deleteClient(spec.client_id)
@@ -64,7 +66,7 @@ t.test('issue 14: a Redis Cluster master killed under a refresh load gives 503s,
     let status = 200
     while (status === 200 && Date.now() - since < 1000) {
       status = await grant()
-      if (status === 200) await new Promise(r => setTimeout(r, 20))
+      if (status === 200) await sleep(20)
     }
     t.equal(status, 401, `after the failover ${name} refused a client deleted on the other instance ${Date.now() - since} ms after the delete`)
   }

@@ -3,17 +3,18 @@ import { decodeProtectedHeader } from 'jose'
 import t from 'tap'
 import { createRedisStore } from '../../src/store/redis/redis-store.js'
 import type { LoginSessionRecord, AuthorizationCodeRecord } from '../../src/store/login-ports.js'
-import { ADMIN } from '../helpers/app.js'
+import { ADMIN, basicAuthorization, PASSWORD } from '../helpers/app.js'
 import { createPostgresDatabase } from '../helpers/backends.js'
 import { spawnService, type ServiceProcess } from '../helpers/process.js'
 import { redisTopologySkip, startRedisCluster } from '../helpers/redis-servers.js'
-import { sigilHttp, USER_PASSWORD as PASSWORD, WEB_BASIC as BASIC, WEB_CLIENT as CLIENT } from '../helpers/sigil-http.js'
+import { sigilHttp, WEB_BASIC as BASIC, WEB_CLIENT as CLIENT } from '../helpers/sigil-http.js'
+import { sleep } from '../helpers/clock.js'
+import { RACE_WINDOW_MS } from '../../src/store/family-ports.js'
 
 // Issue 14, deliverable 1: two Sigil instances on one PostgreSQL and a real 3-master Redis
 // Cluster started by this test, reached through the documented redis-cluster:// host list.
 
 const skip = await redisTopologySkip()
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 /** What a Redis Cluster says when a client sends a command to the wrong node or across slots. */
 const CLUSTER_ERRORS = /CROSSSLOT|MOVED|\bASK\b|TRYAGAIN|CLUSTERDOWN|Too many Cluster redirections|ClusterAllFailedError/
 
@@ -66,7 +67,7 @@ t.test('issue 14: two instances on one PostgreSQL and a real 3-master Redis Clus
     const third = await refresh(a.url, second.body.refresh_token)
     t.equal(third.status, 200, 'and back on A')
     t.equal((await introspect(b.url, third.body.access_token)).active, true, 'B introspects A\'s access token')
-    await sleep(2100) // past the concurrent-duplicate window: presenting a rotated token is now reuse
+    await sleep(RACE_WINDOW_MS + 100) // past the concurrent-duplicate window: presenting a rotated token is now reuse
     t.equal((await refresh(b.url, first.body.refresh_token)).body.error, 'invalid_grant', 'the first token again, on B: reuse')
     t.equal((await refresh(a.url, third.body.refresh_token)).body.error, 'invalid_grant', 'A sees the family revoked')
     t.same(await introspect(a.url, third.body.access_token), { active: false }, 'and its access token is inactive on A')
@@ -98,7 +99,7 @@ t.test('issue 14: two instances on one PostgreSQL and a real 3-master Redis Clus
   t.test('a deleted client is refused by the other instance within 1 s: pub/sub across cluster nodes', async t => {
     const spec = { client_id: `svc-${randomBytes(3).toString('hex')}`, client_secret: 'svc-client-secret-0123456789-0123456789-abc' }
     await api.createClient({ ...spec, scopes: ['read'] })
-    const basic = 'Basic ' + Buffer.from(`${spec.client_id}:${spec.client_secret}`).toString('base64')
+    const basic = basicAuthorization(spec.client_id, spec.client_secret)
     const grant = (s: ServiceProcess) => post(s.url, '/oauth2/token', { grant_type: 'client_credentials' }, basic)
     t.equal((await grant(b)).status, 200, 'B has the client cached (for 60 s)')
     const r = await fetch(`${a.url}/admin/clients/${spec.client_id}`, { method: 'DELETE', headers: { authorization: `Bearer ${await adminTokenOf(a.url)}` } })
@@ -113,7 +114,6 @@ t.test('issue 14: two instances on one PostgreSQL and a real 3-master Redis Clus
   })
 
   t.test('a key rotation on one instance is signed with by the other within 2 s (the keys channel)', async t => {
-    await sleep(1100) // KEY_LEAD_TIME=1: the next key may sign
     const fresh = (await api.rotate('ES256')).current.kid
     const since = Date.now()
     while (decodeProtectedHeader(String(await clientToken(b.url))).kid !== fresh && Date.now() - since < 2000) await sleep(50)
@@ -174,6 +174,6 @@ t.test('issue 14: two instances on one PostgreSQL and a real 3-master Redis Clus
 })
 
 async function adminTokenOf(base: string): Promise<string> {
-  const r = await post(base, '/oauth2/token', { grant_type: 'client_credentials' }, 'Basic ' + Buffer.from(`${ADMIN.clientId}:${ADMIN.clientSecret}`).toString('base64'))
+  const r = await post(base, '/oauth2/token', { grant_type: 'client_credentials' }, basicAuthorization(ADMIN.clientId, ADMIN.clientSecret))
   return String(r.body.access_token)
 }

@@ -11,7 +11,8 @@ import { nginxBinary, startNginx } from '../helpers/nginx.js'
 import { spawnService } from '../helpers/process.js'
 import { redisTopologySkip, startRedisServer } from '../helpers/redis-servers.js'
 import { freePort } from '../helpers/server.js'
-import { sigilHttp, USER_PASSWORD, WEB_BASIC, WEB_CLIENT } from '../helpers/sigil-http.js'
+import { PASSWORD as USER_PASSWORD } from '../helpers/app.js'
+import { sigilHttp, WEB_BASIC, WEB_CLIENT } from '../helpers/sigil-http.js'
 
 // Issue 14, deliverable 5: a soak under key rotation. Two real Sigil instances (one PostgreSQL,
 // a private Redis) behind nginx; the ES256 key rotated every few seconds through the admin API

@@ -5,7 +5,8 @@ import t from 'tap'
 import { createVerifier } from '../../src/verify/index.js'
 import { spawnService } from '../helpers/process.js'
 import { freePort } from '../helpers/server.js'
-import { sigilHttp, USER_PASSWORD, WEB_BASIC, WEB_CLIENT } from '../helpers/sigil-http.js'
+import { PASSWORD as USER_PASSWORD } from '../helpers/app.js'
+import { sigilHttp, WEB_BASIC, WEB_CLIENT } from '../helpers/sigil-http.js'
 
 // Issue 14, deliverable 3: the embedded database (PGlite in ./data) and the development KEK
 // (./keys) backed up the way docs/operations.md says (stop the service, copy both

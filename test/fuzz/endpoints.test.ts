@@ -1,9 +1,10 @@
 import fc from 'fast-check'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import t from 'tap'
-import { adminRequest, adminToken, ADMIN, basic, buildTestApp, postToken } from '../helpers/app.js'
+import {
+  ADMIN, adminRequest, adminToken, basic, buildTestApp, createUser, PASSWORD, postToken, registerLoginClients, WEB_SECRET,
+} from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
-import { createUser, registerLoginClients, WEB_SECRET } from '../helpers/users.js'
 
 /** Cases per endpoint group; FUZZ_RUNS raises it for a longer run. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200)
@@ -18,7 +19,6 @@ const KNOWN_VALUES = ['client_credentials', 'password', 'refresh_token', 'author
   'S256', 'plain', 'access_token', 'none', 'client_secret_basic', 'RS256', 'ES256', 'https://app.example/cb', WEB_SECRET]
 
 const SVC_SECRET = 'svc-client-secret-0123456789-0123456789-abcdef'
-const PASSWORD = 'correct horse battery staple'
 const REDIRECT_URI = 'https://app.example/cb'
 
 const huge = fc.integer({ min: 1_000, max: 80_000 }).map(n => 'x'.repeat(n))

@@ -4,9 +4,8 @@ import t from 'tap'
 import { InvalidGrant } from '../../src/errors.js'
 import { endFamily, endUserFamilies, familyIdOf, hashRefreshToken, rotateRefreshToken, startFamily, type FamilyClient, type FamilyDeps } from '../../src/refresh/refresh-family.js'
 import { RACE_WINDOW_MS } from '../../src/store/family-ports.js'
-import { buildTestApp } from '../helpers/app.js'
+import { buildTestApp, registerLoginClients } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
-import { registerLoginClients } from '../helpers/users.js'
 
 /** Command sequences per adapter; FUZZ_RUNS raises it. */
 const RUNS = Math.max(1, Math.round(Number(process.env.FUZZ_RUNS ?? 200) / 2))

@@ -1,17 +1,20 @@
 import { spawnSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
+import { builtCli } from './process.js'
 
-const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url))
-const TSX = import.meta.resolve('tsx')
-
-/** Runs `sigil …` (src/cli.ts through tsx) in `cwd`, on the embedded defaults unless `env` says otherwise. */
-export function sigil(cwd: string, env: Record<string, string>, ...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', TSX, CLI, ...args], {
-    cwd, env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'warn', ...env }, encoding: 'utf8', timeout: 120_000,
+/**
+ * Runs the built `sigil …` (dist/cli.js, built once per run) to its end in `cwd`, on the embedded
+ * defaults unless `env` says otherwise; `input` is its stdin. Never throws for a failing command.
+ */
+export function runSigil(cwd: string, args: string[], opts: { env?: Record<string, string>; input?: string } = {}) {
+  const r = spawnSync(process.execPath, [builtCli(), ...args], {
+    cwd, env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'warn', ...opts.env }, encoding: 'utf8', timeout: 120_000, input: opts.input ?? '',
   })
-  return { status: r.status, stderr: r.stderr, json: () => JSON.parse(r.stdout) }
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) }
 }
+
+/** {@link runSigil} with `env` and the arguments spread. */
+export const sigil = (cwd: string, env: Record<string, string>, ...args: string[]) => runSigil(cwd, args, { env })
 
 /** The client and key commands, each as the admin API would answer, on the database `env` names. */
 export async function exercise(t: Test, cwd: string, env: Record<string, string>) {

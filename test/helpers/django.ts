@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { resolve } from 'node:path'
 import { freePort } from './server.js'
+import { sleep } from './clock.js'
 
 const EXAMPLE = resolve(import.meta.dirname, '../../docs/examples/drf-simplejwt')
 
@@ -23,6 +24,6 @@ export async function startDjango(t: { teardown(fn: () => unknown): void }, pyth
     if (child.exitCode !== null) throw new Error(`runserver exited ${child.exitCode}: ${output}`)
     if (Date.now() > deadline) throw new Error(`runserver not up after 60 s: ${output}`)
     if (await fetch(`${url}/healthz`).then(r => r.ok, () => false)) return url
-    await new Promise(r => setTimeout(r, 100))
+    await sleep(100)
   }
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { createPostgresDatabase } from './backends.js'
 import { spawnService, type ServiceProcess } from './process.js'
-import { sigilHttp, USER_PASSWORD, WEB_BASIC, WEB_CLIENT } from './sigil-http.js'
-
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+import { sigilHttp, WEB_BASIC, WEB_CLIENT } from './sigil-http.js'
+import { sleep } from './clock.js'
+import { PASSWORD } from './app.js'
 
 interface Answer { status: number; body: Record<string, unknown> }
 
@@ -71,7 +71,7 @@ export async function refreshLoadAcrossFailover(opts: {
       let a: Answer
       try {
         a = token === undefined
-          ? await post(opts.base, { grant_type: 'password', username, password: USER_PASSWORD, scope: 'openid read' })
+          ? await post(opts.base, { grant_type: 'password', username, password: PASSWORD, scope: 'openid read' })
           : await post(opts.base, { grant_type: 'refresh_token', refresh_token: token })
       } catch (err) {
         report.unexpected.push(`no answer: ${(err as Error).message}`)
@@ -137,7 +137,7 @@ export async function startRefreshTarget(
   const api = sigilHttp(sigil.url)
   await api.createClient({ ...WEB_CLIENT, grant_types: ['password', 'refresh_token'], scopes: ['openid', 'read'] })
   const users = Array.from({ length: userCount }, () => `u-${randomBytes(4).toString('hex')}`)
-  for (const username of users) await api.createUser({ username, password: USER_PASSWORD })
+  for (const username of users) await api.createUser({ username, password: PASSWORD })
   return { sigil, sigils, users }
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTHeaderParameters } from 'jose'
 import { accessClaims } from './forge.js'
+import { basicAuthorization } from './app.js'
 
 export interface FakeIssuerKey { kid: string; alg: 'ES256' | 'RS256'; privateKey: CryptoKey; publicJwk: JWK }
 
@@ -71,8 +72,7 @@ export async function startFakeIssuer(t: { teardown(fn: () => unknown): void }):
     hits.introspect++
     let body = ''
     for await (const chunk of req) body += chunk
-    const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+')
-    const expected = 'Basic ' + Buffer.from(`${enc(introspectionClient.clientId)}:${enc(introspectionClient.clientSecret)}`).toString('base64')
+    const expected = basicAuthorization(introspectionClient.clientId, introspectionClient.clientSecret)
     if (req.headers.authorization !== expected || req.headers['content-type'] !== 'application/x-www-form-urlencoded') {
       return send(res, 401, { error: 'invalid_client' })
     }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import http from 'node:http'
+import { sleep } from './clock.js'
 
 export interface HttpAnswer { status: number; headers: http.IncomingHttpHeaders; body: string; reusedSocket: boolean }
 
@@ -64,7 +65,7 @@ export function startLoad(opts: {
       } catch (err) {
         report.failures.push(`#${n}: ${(err as Error).message}`)
       }
-      if (opts.pauseMs) await new Promise(r => setTimeout(r, opts.pauseMs))
+      if (opts.pauseMs) await sleep(opts.pauseMs)
     }
   }
   const loops = Array.from({ length: opts.concurrency }, () => loop())

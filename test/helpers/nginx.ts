@@ -4,6 +4,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './server.js'
+import { sleep } from './clock.js'
 
 interface Teardown { teardown(fn: () => unknown): void }
 
@@ -75,7 +76,7 @@ ${ports.map(p => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).join(
   const deadline = Date.now() + 10_000
   while (!(await fetch(`${url}/healthz`).then(() => true, () => false))) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`nginx did not start: ${stderr}`)
-    await new Promise(r => setTimeout(r, 100))
+    await sleep(100)
   }
   return { url, port: listen, errorLog: () => readFile(join(dir, 'error.log'), 'utf8').catch(() => '') }
 }

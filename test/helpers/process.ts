@@ -1,8 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { TEST_KEK } from './config.js'
 import { ADMIN } from './app.js'
 import { freePort } from './server.js'
+import { sleep } from './clock.js'
 
 export interface ServiceProcess {
   url: string
@@ -35,18 +41,70 @@ function nodeCommand(argv: string[], umask: string | undefined): [string, string
   return umask === undefined ? [process.execPath, argv] : ['/bin/sh', ['-c', `umask ${umask} && exec "$0" "$@"`, process.execPath, ...argv]]
 }
 
-/** Runs src/cli.ts through tsx from any working directory. */
-export const CLI_ARGS = ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('../../src/cli.ts', import.meta.url))]
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const STAMP = join(ROOT, 'dist', '.test-build-sources')
+
+/** A digest of what the build reads: src/ (the generated Prisma client included) and the tsconfigs. */
+function sourcesDigest(): string {
+  const hash = createHash('sha256')
+  const files = readdirSync(join(ROOT, 'src'), { recursive: true, withFileTypes: true })
+    .filter(e => e.isFile()).map(e => join(e.parentPath, e.name)).sort()
+  for (const file of [...files, join(ROOT, 'tsconfig.json'), join(ROOT, 'tsconfig.build.json')]) {
+    hash.update(file).update('\0').update(readFileSync(file)).update('\0')
+  }
+  return hash.digest('hex')
+}
+
+let built: string | undefined
 
 /**
- * Runs `sigil serve` as its own process (through tsx, straight from src/) and waits until
+ * dist/cli.js, built from the current src/ once per test run (issue 15): a TypeScript loader per
+ * CLI call cost seconds each. The first test process that needs it builds (`tsc -p
+ * tsconfig.build.json`, emit only: `npm test` type-checks first) under a lock while the others
+ * wait; a dist/ older than any source is rebuilt, so no test runs code other than src/'s.
+ */
+export function builtCli(): string {
+  if (built) return built
+  const digest = sourcesDigest()
+  const fresh = () => existsSync(STAMP) && readFileSync(STAMP, 'utf8') === digest
+  const lock = join(tmpdir(), `sigil-test-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 16)}.lock`)
+  const deadline = Date.now() + 180_000
+  while (!fresh()) {
+    try {
+      mkdirSync(lock)
+    } catch {
+      // Another test process is building: wait for it (a lock older than 3 minutes is a dead builder's).
+      if (Date.now() - statSync(lock, { throwIfNoEntry: false })!.mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true })
+      if (Date.now() > deadline) throw new Error('dist/ was not built within 3 minutes')
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200)
+      continue
+    }
+    try {
+      if (fresh()) break
+      const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+      const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--noCheck'], { cwd: ROOT, encoding: 'utf8' })
+      if (r.status !== 0) throw new Error(`building dist/ failed: ${r.stdout}${r.stderr}`)
+      writeFileSync(STAMP, digest)
+    } finally {
+      rmSync(lock, { recursive: true, force: true })
+    }
+  }
+  return (built = join(ROOT, 'dist', 'cli.js'))
+}
+
+/** Runs the built CLI (dist/cli.js, see {@link builtCli}) from any working directory. */
+export const cliArgs = (): string[] => [builtCli()]
+
+/**
+ * Runs `sigil serve` as its own process (the built CLI) and waits until
  * /readyz answers 200 and the management listener (on a free port) is up. Stopped with SIGTERM at teardown.
  */
 export async function spawnService(t: { teardown(fn: () => unknown): void }, env: Record<string, string>, opts: SpawnOptions = {}): Promise<ServiceProcess> {
   const port = opts.port ?? await freePort()
   const managementPort = await freePort()
-  const cliArgs = opts.cli === undefined ? CLI_ARGS : [...CLI_ARGS.slice(0, -1), opts.cli]
-  const [file, args] = nodeCommand([...cliArgs, 'serve', ...(opts.args ?? [])], opts.umask)
+  // Another version's sources run through tsx, straight from its src/.
+  const cli = opts.cli === undefined ? cliArgs() : ['--import', import.meta.resolve('tsx'), opts.cli]
+  const [file, args] = nodeCommand([...cli, 'serve', ...(opts.args ?? [])], opts.umask)
   const child = spawn(file, args, {
     cwd: opts.cwd,
     env: {
@@ -72,16 +130,16 @@ export async function spawnService(t: { teardown(fn: () => unknown): void }, env
     const ok = (u: string) => fetch(u).then(r => r.ok, () => false)
     const ready = await ok(`${url}/readyz`) && await ok(`http://127.0.0.1:${managementPort}/healthz`)
     if (ready) return { url, port, managementUrl: `http://127.0.0.1:${managementPort}`, child, output: () => output, stop, exited }
-    await new Promise(r => setTimeout(r, 200))
+    await sleep(200)
   }
 }
 
 /**
- * Runs one `sigil …` command (through tsx) to its end in `cwd` on the embedded defaults unless
+ * Runs one `sigil …` command (the built CLI) to its end in `cwd` on the embedded defaults unless
  * `env` says otherwise; `umask` as for {@link spawnService}. Never throws for a failing command.
  */
 export function runCli(cwd: string, args: string[], opts: { env?: Record<string, string>; umask?: string; timeoutMs?: number } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const [file, fileArgs] = nodeCommand([...CLI_ARGS, ...args], opts.umask)
+  const [file, fileArgs] = nodeCommand([...cliArgs(), ...args], opts.umask)
   const child = spawn(file, fileArgs, {
     cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 60_000,
     env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', SIGIL_KEK: TEST_KEK, LOG_LEVEL: 'warn', ...opts.env },

@@ -5,9 +5,9 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { serverUrls } from './backends.js'
 import { freePort } from './server.js'
+import { sleep } from './clock.js'
 
 const run = promisify(execFile)
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 /** redis-cli with `args`, authenticating with `password` (REDISCLI_AUTH: never on a command line). */
 const redisCli = (args: string[], password?: string, timeout?: number) =>
   run('redis-cli', args, { env: { ...process.env, ...(password ? { REDISCLI_AUTH: password } : {}) }, ...(timeout ? { timeout } : {}) })

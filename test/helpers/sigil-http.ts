@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { ADMIN } from './app.js'
+import { ADMIN, basicAuthorization, WEB_SECRET } from './app.js'
 
 /** A confidential client (client_credentials unless `grant_types` says otherwise), as registered over the admin API. */
 export interface ClientSpec {
@@ -34,7 +34,7 @@ export function sigilHttp(issuer: string): SigilHttp {
   const tokenFor = async (id: string, secret: string, form: Record<string, string> = {}) => {
     const r = await fetch(`${issuer}/oauth2/token`, {
       method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', ...form }),
-      headers: { authorization: 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64') },
+      headers: { authorization: basicAuthorization(id, secret) },
     })
     if (r.status !== 200) throw new Error(`token for ${id}: ${r.status} ${await r.text()}`)
     return ((await r.json()) as { access_token: string }).access_token
@@ -79,7 +79,6 @@ export function countRequests(app: FastifyInstance, path: string): { total(): nu
   }
 }
 
-/** A confidential client for the password and refresh_token grants, with its Basic header, and a user password. */
-export const WEB_CLIENT = { client_id: 'web', client_secret: 'web-client-secret-0123456789-0123456789-abc' }
-export const WEB_BASIC = 'Basic ' + Buffer.from(`${WEB_CLIENT.client_id}:${WEB_CLIENT.client_secret}`).toString('base64')
-export const USER_PASSWORD = 'correct horse battery staple'
+/** The confidential client `web` for the password and refresh_token grants, with its Basic header. */
+export const WEB_CLIENT = { client_id: 'web', client_secret: WEB_SECRET }
+export const WEB_BASIC = basicAuthorization(WEB_CLIENT.client_id, WEB_CLIENT.client_secret)

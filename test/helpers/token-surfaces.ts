@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify'
-import { adminRequest, basic, postToken } from './app.js'
+import { adminRequest, basic, bearer, form, PASSWORD } from './app.js'
 
 // Every surface where Sigil accepts its own tokens (/admin, /userinfo, introspection,
-// revocation, the refresh grant), for tests of what ends a token (issue 11).
+// revocation, the refresh grant), for tests of what ends a token (issue 11). Requests are
+// made with the helpers of app.ts (loginThroughApp, refresh, clientToken).
 
 export const OPS_SECRET = 'ops-client-secret-0123456789-0123456789-abcd'
 export const RS_SECRET = 'resource-server-secret-0123456789-0123456789'
-export const PASSWORD = 'correct horse battery staple'
 
 /** A public app with refresh tokens; `ops`, a second admin client; `rs`, a resource server that introspects. */
 export const APP = { client_id: 'app', token_endpoint_auth_method: 'none', grant_types: ['password', 'refresh_token'], scopes: ['openid', 'read', 'write'] }
@@ -26,25 +26,7 @@ export async function setUpSurfaces(app: FastifyInstance): Promise<string> {
   return r.json().id
 }
 
-export const form = (app: FastifyInstance, url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: new URLSearchParams(fields).toString() })
-
-/** A user (alice by default; every user here has PASSWORD) logs in through APP. */
-export async function login(app: FastifyInstance, scope = 'openid read write', username = 'alice'): Promise<{ access_token: string; refresh_token: string; scope: string }> {
-  const r = await postToken(app, { grant_type: 'password', client_id: 'app', username, password: PASSWORD, scope })
-  if (r.statusCode !== 200) throw new Error(r.body)
-  return r.json()
-}
-
-export async function clientToken(app: FastifyInstance, id: string, secret: string): Promise<string> {
-  const r = await postToken(app, { grant_type: 'client_credentials' }, basic(id, secret))
-  if (r.statusCode !== 200) throw new Error(r.body)
-  return r.json().access_token
-}
-
-export const refresh = (app: FastifyInstance, token: string) => postToken(app, { grant_type: 'refresh_token', client_id: 'app', refresh_token: token })
 export const introspect = async (app: FastifyInstance, token: string) => (await form(app, '/oauth2/introspect', { token }, basic('rs', RS_SECRET))).json()
-export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 export const userinfo = (app: FastifyInstance, token: string) => app.inject({ url: '/userinfo', headers: bearer(token) })
 /** GET /admin/clients with `token`: 200 for a live admin token. */
 export const listClients = (app: FastifyInstance, token: string) => app.inject({ url: '/admin/clients', headers: bearer(token) })

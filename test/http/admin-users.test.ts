@@ -1,9 +1,7 @@
 import t from 'tap'
-import { ADMIN, adminRequest, basic, buildTestApp, postToken } from '../helpers/app.js'
+import { ADMIN, adminRequest, basic, buildTestApp, login, PASSWORD, postToken, registerLoginClients, WEB_SECRET } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
-import { login, registerLoginClients, WEB_SECRET } from '../helpers/users.js'
 
-const PASSWORD = 'correct horse battery staple'
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
 for (const backend of backends()) {

@@ -1,10 +1,9 @@
 import { Writable } from 'node:stream'
 import t from 'tap'
 import { createLogger } from '../../src/log.js'
-import { ADMIN, adminToken, basic, postToken } from '../helpers/app.js'
+import { ADMIN, adminToken, basic, createUser, login, postToken, registerLoginClients, WEB_SECRET } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { buildTestApps } from '../helpers/instances.js'
-import { createUser, login, registerLoginClients, WEB_SECRET } from '../helpers/users.js'
 
 const PASSWORDS = ['Sesame-open-7f3a9c2e', 'Unicorn-ride-4b8d1e6f']
 

@@ -1,13 +1,10 @@
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import t from 'tap'
-import { adminRequest, basic, buildTestApp, postToken } from '../helpers/app.js'
+import { adminRequest, basic, buildTestApp, createUser, PASSWORD, postToken } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import {
   authorizePath, Browser, exchangeCode, hiddenFields, pkcePair, redirectQuery, registerCodeClients, SPA_CB, TP_CB, WEB_CB, WEB_CODE_SECRET,
 } from '../helpers/browser.js'
-import { createUser } from '../helpers/users.js'
-
-const PASSWORD = 'correct horse battery staple'
 
 for (const backend of backends()) {
   t.test(backend.name, async t => {

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
-import { adminRequest, adminToken, basic, buildTestApp, postToken } from '../helpers/app.js'
-import { backends } from '../helpers/backends.js'
 import {
-  APP, bearer, clientToken, form, introspect, listClients, login, OPS, OPS_SECRET, PASSWORD, refresh, register, setUpSurfaces, userinfo,
-} from '../helpers/token-surfaces.js'
+  adminRequest, adminToken, basic, bearer, buildTestApp, clientToken, form, loginThroughApp, PASSWORD, postToken, refresh,
+} from '../helpers/app.js'
+import { backends } from '../helpers/backends.js'
+import { APP, introspect, listClients, OPS, OPS_SECRET, register, setUpSurfaces, userinfo } from '../helpers/token-surfaces.js'
 
 // Issue 11, deliverable 1: deleting a client ends what it holds; so do registering its
 // client_id again, rotating its secret and narrowing it. The fixed clock never moves here, so
@@ -39,7 +39,7 @@ for (const backend of backends()) {
     t.test('issue 11: deleting a client ends its users\' tokens at /userinfo and introspection, and its refresh families', async t => {
       const { app } = await buildTestApp(t, backend)
       await setUpSurfaces(app)
-      const tokens = await login(app)
+      const tokens = await loginThroughApp(app)
       t.equal((await userinfo(app, tokens.access_token)).statusCode, 200)
       t.equal((await introspect(app, tokens.refresh_token)).active, true)
 
@@ -54,7 +54,7 @@ for (const backend of backends()) {
     t.test('issue 11: registering the same client_id again, narrower, brings back no old family or token', async t => {
       const { app } = await buildTestApp(t, backend)
       await setUpSurfaces(app)
-      const old = await login(app)
+      const old = await loginThroughApp(app)
       await remove(app, 'app')
       await register(app, { ...APP, scopes: ['openid', 'read'] })
 
@@ -69,7 +69,7 @@ for (const backend of backends()) {
       t.same(await introspect(app, old.access_token), { active: false })
 
       // In the same second: the new registration's own tokens are not misjudged as old ones.
-      const fresh = await login(app, '')
+      const fresh = await loginThroughApp(app, '')
       t.equal(fresh.scope, 'openid read')
       t.equal((await introspect(app, fresh.access_token)).active, true)
       t.equal((await userinfo(app, fresh.access_token)).statusCode, 200)
@@ -81,14 +81,14 @@ for (const backend of backends()) {
     t.test('issue 11: a token or family asking for more than its client now has is refused, however the client was narrowed', async t => {
       const { app, services } = await buildTestApp(t, backend)
       await setUpSurfaces(app)
-      const wide = await login(app)
+      const wide = await loginThroughApp(app)
       // Narrowed behind the registry's back (no new generation): the scope check still holds.
       await services.db.prisma.client.update({ where: { clientId: 'app' }, data: { scopes: ['openid', 'read'] } })
       services.clients.cache.evict('app')
       t.equal((await userinfo(app, wide.access_token)).statusCode, 401)
       t.same(await introspect(app, wide.refresh_token), { active: false })
       t.equal((await refresh(app, wide.refresh_token)).json().error, 'invalid_grant')
-      const narrow = await login(app, 'openid read')
+      const narrow = await loginThroughApp(app, 'openid read')
       t.equal((await userinfo(app, narrow.access_token)).statusCode, 200)
       t.equal((await refresh(app, narrow.refresh_token)).statusCode, 200)
     })
@@ -96,7 +96,7 @@ for (const backend of backends()) {
     t.test('issue 11: PATCH /admin/clients/:id — a rotated secret or narrowed scopes end what was issued before; widening ends nothing', async t => {
       const { app } = await buildTestApp(t, backend)
       await setUpSurfaces(app)
-      const user = await login(app)
+      const user = await loginThroughApp(app)
       const widened = await patch(app, 'app', { scopes: ['openid', 'read', 'write', 'extra'] })
       t.equal(widened.statusCode, 200, widened.body)
       t.same(widened.json().scopes, ['openid', 'read', 'write', 'extra'])

@@ -1,9 +1,8 @@
 import { connect } from 'node:net'
 import t from 'tap'
-import { basic, buildTestApp } from '../helpers/app.js'
+import { basic, buildTestApp, registerLoginClients, WEB_SECRET } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { startTestServer } from '../helpers/server.js'
-import { registerLoginClients, WEB_SECRET } from '../helpers/users.js'
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' }
 

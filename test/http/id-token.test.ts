@@ -1,10 +1,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import t from 'tap'
-import { buildTestApp } from '../helpers/app.js'
+import { buildTestApp, createUser, login, type LoginClient, PASSWORD, registerLoginClients } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
-import { createUser, login, registerLoginClients, type LoginClient } from '../helpers/users.js'
-
-const PASSWORD = 'correct horse battery staple'
 
 for (const backend of backends()) {
   t.test(backend.name, async t => {

@@ -1,11 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
-import { basic, buildTestApp, postToken } from '../helpers/app.js'
+import { basic, buildTestApp, createUser, login, PASSWORD, postToken, registerLoginClients, WEB_SECRET } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { buildTestApps } from '../helpers/instances.js'
-import { createUser, login, registerLoginClients, WEB_SECRET } from '../helpers/users.js'
-
-const PASSWORD = 'correct horse battery staple'
 
 /** A token request with a wrong client secret from `remoteAddress`, optionally through a proxy header. */
 const badClient = (app: FastifyInstance, remoteAddress: string, forwardedFor?: string) =>

@@ -1,10 +1,7 @@
 import t from 'tap'
 import { findRepeatedKey } from '../../src/http/json-body.js'
-import { adminToken, basic, buildTestApp } from '../helpers/app.js'
+import { adminToken, basic, buildTestApp, createUser, PASSWORD, registerLoginClients, WEB_SECRET } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
-import { createUser, registerLoginClients, WEB_SECRET } from '../helpers/users.js'
-
-const PASSWORD = 'correct horse battery staple'
 
 t.test('findRepeatedKey finds a key repeated in one object, at any depth', async t => {
   for (const [json, repeated] of [

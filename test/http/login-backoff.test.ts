@@ -1,11 +1,9 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { buildTestApp } from '../helpers/app.js'
+import { buildTestApp, createUser, login, PASSWORD, registerLoginClients } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { buildTestApps } from '../helpers/instances.js'
-import { createUser, login, registerLoginClients } from '../helpers/users.js'
 
-const PASSWORD = 'correct horse battery staple'
 const TOO_MANY = { error: 'too_many_requests', error_description: 'too many attempts, retry later' }
 
 /** Attempts a login `count` times, instance by instance in turn; returns the statuses. */

@@ -1,10 +1,8 @@
 import t from 'tap'
-import { adminRequest, buildTestApp } from '../helpers/app.js'
+import { adminRequest, buildTestApp, createUser, PASSWORD } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { authorizePath, Browser, hiddenFields, pkcePair, registerCodeClients, SPA_CB } from '../helpers/browser.js'
-import { createUser } from '../helpers/users.js'
 
-const PASSWORD = 'correct horse battery staple'
 const IP_LIMIT = 3
 
 for (const backend of backends()) {

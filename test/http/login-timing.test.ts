@@ -1,7 +1,6 @@
 import t from 'tap'
-import { buildTestApp } from '../helpers/app.js'
+import { buildTestApp, createUser, login, registerLoginClients } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
-import { createUser, login, registerLoginClients } from '../helpers/users.js'
 
 const TRIES = 25
 

@@ -1,12 +1,10 @@
 import t from 'tap'
-import { adminRequest, buildTestApp, postToken } from '../helpers/app.js'
+import { adminRequest, buildTestApp, createUser, PASSWORD, postToken } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import {
   authorizePath, Browser, exchangeCode, hiddenFields, pkcePair, redirectQuery, registerCodeClients, SPA_CB, SPA_LOGOUT, TP_CB,
 } from '../helpers/browser.js'
-import { createUser } from '../helpers/users.js'
 
-const PASSWORD = 'correct horse battery staple'
 const ISSUER = 'https://sigil.example'
 const SESSION_COOKIE = '__Host-sigil_session'
 

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import { adminToken, buildTestApp } from '../helpers/app.js'
+import { adminToken, buildTestApp, registerLoginClients, WEB_SECRET } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
-import { registerLoginClients, WEB_SECRET } from '../helpers/users.js'
 
 /** RATE_LIMIT_IP_FAILURES for this file: each case is sent this often, then once more for the 429. */
 const LIMIT = 2

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildManagementApp } from '../../src/app.js'
 import { parseConfig } from '../../src/config.js'
 import { RACE_WINDOW_MS } from '../../src/store/family-ports.js'
-import { adminRequest, buildTestApp, postToken } from '../helpers/app.js'
+import { adminRequest, buildTestApp, PASSWORD, postToken, refresh } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { parseMetrics, valueOf, type Sample } from '../helpers/prometheus.js'
 
@@ -16,8 +16,6 @@ async function buildApps(t: TestLike, ...args: Parameters<typeof buildTestApp> e
   t.teardown(() => management.close())
   return { ...built, management }
 }
-
-const PASSWORD = 'correct horse battery staple'
 
 async function scrape(management: FastifyInstance): Promise<Sample[]> {
   const r = await management.inject({ method: 'GET', url: '/metrics' })
@@ -34,8 +32,6 @@ async function setUp(app: FastifyInstance): Promise<void> {
 }
 const login = (app: FastifyInstance, password = PASSWORD) =>
   postToken(app, { grant_type: 'password', client_id: 'app', username: 'alice', password })
-const refresh = (app: FastifyInstance, token: string) =>
-  postToken(app, { grant_type: 'refresh_token', client_id: 'app', refresh_token: token })
 
 /** How much each counter moved between two scrapes. */
 const moved = (before: Sample[], after: Sample[], name: string, labels: Record<string, string> = {}) =>

@@ -1,11 +1,10 @@
 import { hash, parseOptions } from '@node-rs/argon2'
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import t from 'tap'
-import { adminRequest, basic, buildTestApp } from '../helpers/app.js'
+import {
+  adminRequest, basic, buildTestApp, createUser, login, type LoginClient, PASSWORD, registerLoginClients, WEB_SECRET,
+} from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
-import { createUser, login, registerLoginClients, WEB_SECRET, type LoginClient } from '../helpers/users.js'
-
-const PASSWORD = 'correct horse battery staple'
 
 for (const backend of backends()) {
   t.test(backend.name, async t => {

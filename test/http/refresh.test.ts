@@ -1,12 +1,10 @@
 import { decodeJwt } from 'jose'
 import t from 'tap'
 import { RACE_WINDOW_MS } from '../../src/store/family-ports.js'
-import { adminRequest, basic, buildTestApp, postToken, type TestApp } from '../helpers/app.js'
+import { adminRequest, buildTestApp, form, loginThroughApp, PASSWORD, postToken, refresh, type TestApp } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { buildTestApps } from '../helpers/instances.js'
-
-const RS_SECRET = 'resource-server-secret-0123456789-0123456789'
-const PASSWORD = 'correct horse battery staple'
+import { introspect, RS_SECRET } from '../helpers/token-surfaces.js'
 
 /** A public app with refresh tokens, a second public app, a resource server that introspects, and a user. */
 async function setUp(app: TestApp['app']): Promise<string> {
@@ -22,16 +20,6 @@ async function setUp(app: TestApp['app']): Promise<string> {
   return user.json().id
 }
 
-const login = async (app: TestApp['app'], scope = 'openid read write') => {
-  const r = await postToken(app, { grant_type: 'password', client_id: 'app', username: 'alice', password: PASSWORD, scope })
-  if (r.statusCode !== 200) throw new Error(r.body)
-  return r.json() as { access_token: string; refresh_token: string; id_token?: string }
-}
-const refresh = (app: TestApp['app'], token: string, extra: Record<string, string> = {}) =>
-  postToken(app, { grant_type: 'refresh_token', client_id: 'app', refresh_token: token, ...extra })
-const form = (app: TestApp['app'], url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: new URLSearchParams(fields).toString() })
-const introspect = async (app: TestApp['app'], token: string) => (await form(app, '/oauth2/introspect', { token }, basic('rs', RS_SECRET))).json()
 const revoke = (app: TestApp['app'], token: string, client = 'app') => form(app, '/oauth2/revoke', { token, client_id: client })
 
 for (const backend of backends()) {
@@ -39,7 +27,7 @@ for (const backend of backends()) {
     t.test('a login starts a family: refresh token, sid in the access token, rotation on every use', async t => {
       const { app, clock } = await buildTestApp(t, backend)
       await setUp(app)
-      const first = await login(app)
+      const first = await loginThroughApp(app)
       t.match(first.refresh_token, /^[\w-]{22}\.[\w-]{43}$/)
       const sid = decodeJwt(first.access_token).sid as string
       t.equal(first.refresh_token.split('.')[0], sid)
@@ -70,7 +58,7 @@ for (const backend of backends()) {
     t.test('scope may only narrow; a bad scope does not spend the token', async t => {
       const { app } = await buildTestApp(t, backend)
       await setUp(app)
-      const { refresh_token } = await login(app)
+      const { refresh_token } = await loginThroughApp(app)
       const wide = await refresh(app, refresh_token, { scope: 'read admin' })
       t.equal(wide.statusCode, 400)
       t.equal(wide.json().error, 'invalid_scope')
@@ -85,7 +73,7 @@ for (const backend of backends()) {
     t.test('a refresh token works only for its own client', async t => {
       const { app } = await buildTestApp(t, backend)
       await setUp(app)
-      const { refresh_token } = await login(app)
+      const { refresh_token } = await loginThroughApp(app)
       const stolen = await postToken(app, { grant_type: 'refresh_token', client_id: 'other', refresh_token })
       t.equal(stolen.statusCode, 400)
       t.equal(stolen.json().error, 'invalid_grant')
@@ -110,10 +98,10 @@ for (const backend of backends()) {
     t.test('idle and absolute expiry', async t => {
       const { app, clock } = await buildTestApp(t, backend, { config: { refreshIdleTtlSec: 100, refreshTokenTtlSec: 250 } })
       await setUp(app)
-      const idle = await login(app)
+      const idle = await loginThroughApp(app)
       clock.advance(100_000)
       t.equal((await refresh(app, idle.refresh_token)).json().error, 'invalid_grant', 'unused for REFRESH_IDLE_TTL')
-      let token = (await login(app)).refresh_token
+      let token = (await loginThroughApp(app)).refresh_token
       for (let i = 0; i < 2; i++) {
         clock.advance(90_000)
         const r = await refresh(app, token)
@@ -127,7 +115,7 @@ for (const backend of backends()) {
     t.test('inside REFRESH_REUSE_GRACE a retry gets the same successor; later it is reuse', async t => {
       const { app, clock } = await buildTestApp(t, backend, { config: { refreshReuseGraceSec: 5 } })
       await setUp(app)
-      const { refresh_token } = await login(app)
+      const { refresh_token } = await loginThroughApp(app)
       const a = await refresh(app, refresh_token)
       clock.advance(4000)
       const b = await refresh(app, refresh_token)
@@ -142,7 +130,7 @@ for (const backend of backends()) {
       t.test(`50 concurrent refreshes of one token over two instances (grace ${grace} s)`, async t => {
         const [one, two] = await buildTestApps(t, backend, 2, { config: { refreshReuseGraceSec: grace } })
         await setUp(one!.app)
-        const { refresh_token } = await login(one!.app)
+        const { refresh_token } = await loginThroughApp(one!.app)
         const results = await Promise.all(Array.from({ length: 50 }, (_, i) => refresh((i % 2 ? two! : one!).app, refresh_token)))
         const successors = new Set(results.filter(r => r.statusCode === 200).map(r => r.json().refresh_token as string))
         t.equal(successors.size, 1, 'exactly one distinct successor')
@@ -155,7 +143,7 @@ for (const backend of backends()) {
     t.test('revocation (RFC 7009) checked through introspection (RFC 7662)', async t => {
       const { app, services, clock } = await buildTestApp(t, backend)
       const userId = await setUp(app)
-      const s1 = await login(app)
+      const s1 = await loginThroughApp(app)
       const active = await introspect(app, s1.access_token)
       t.match(active, { active: true, token_type: 'Bearer', client_id: 'app', sub: userId, scope: 'openid read write', iss: services.config.issuer, sid: s1.refresh_token.split('.')[0] })
       t.same(Object.keys(active).sort(), ['active', 'aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'sid', 'sub', 'token_type'])
@@ -168,7 +156,7 @@ for (const backend of backends()) {
       t.same(await introspect(app, s1.refresh_token), { active: false })
       t.equal((await refresh(app, s1.refresh_token)).json().error, 'invalid_grant')
 
-      const s2 = await login(app)
+      const s2 = await loginThroughApp(app)
       t.equal((await revoke(app, s2.access_token, 'other')).statusCode, 200, 'another client cannot revoke it...')
       t.equal((await introspect(app, s2.access_token)).active, true, '...so nothing happened')
       t.equal((await revoke(app, s2.access_token)).statusCode, 200)
@@ -181,8 +169,8 @@ for (const backend of backends()) {
       t.equal(noToken.json().error, 'invalid_request')
 
       clock.advance(2000)
-      const s3 = await login(app)
-      const s4 = await login(app)
+      const s3 = await loginThroughApp(app)
+      const s4 = await loginThroughApp(app)
       const out = await adminRequest(app, 'POST', `/admin/users/${userId}/revoke-tokens`)
       t.equal(out.statusCode, 200, out.body)
       t.ok(out.json().revoked_families >= 2)
@@ -191,23 +179,23 @@ for (const backend of backends()) {
         t.equal((await refresh(app, s.refresh_token)).json().error, 'invalid_grant', 'and families ended')
       }
       clock.advance(2000)
-      t.equal((await introspect(app, (await login(app)).access_token)).active, true, 'a later login works again')
+      t.equal((await introspect(app, (await loginThroughApp(app)).access_token)).active, true, 'a later login works again')
       t.equal((await adminRequest(app, 'POST', '/admin/users/nobody/revoke-tokens')).statusCode, 404)
     })
 
     t.test('introspection says only {active:false} for anything not valid now', async t => {
       const { app, services, clock } = await buildTestApp(t, backend)
       await setUp(app)
-      const s = await login(app)
+      const s = await loginThroughApp(app)
       t.same(await introspect(app, 'garbage'), { active: false })
       t.same(await introspect(app, s.id_token!), { active: false }, 'an ID token is not an access token')
       const [h, p] = s.access_token.split('.')
       t.same(await introspect(app, `${h}.${p}.${'A'.repeat(86)}`), { active: false }, 'bad signature')
       const kid = services.ring.signingKey('ES256')!.kid
-      const other = await login(app)
+      const other = await loginThroughApp(app)
       t.equal((await adminRequest(app, 'POST', `/admin/keys/${kid}/revoke`)).statusCode, 200)
       t.same(await introspect(app, other.access_token), { active: false }, 'signed by a revoked key')
-      const fresh = await login(app)
+      const fresh = await loginThroughApp(app)
       clock.advance(901_000)
       t.same(await introspect(app, fresh.access_token), { active: false }, 'expired')
       const pub = await app.inject({ method: 'POST', url: '/oauth2/introspect', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=x&client_id=app` })
@@ -218,7 +206,7 @@ for (const backend of backends()) {
     t.test('deleting a user ends their families', async t => {
       const { app } = await buildTestApp(t, backend)
       const userId = await setUp(app)
-      const s = await login(app)
+      const s = await loginThroughApp(app)
       t.equal((await adminRequest(app, 'DELETE', `/admin/users/${userId}`)).statusCode, 204)
       t.same(await introspect(app, s.access_token), { active: false }, 'at once, before any refresh')
       t.equal((await refresh(app, s.refresh_token)).json().error, 'invalid_grant')

@@ -1,10 +1,9 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import t, { type Test } from 'tap'
 import { RACE_WINDOW_MS } from '../../src/store/family-ports.js'
-import { adminRequest, buildTestApp, type TestApp } from '../helpers/app.js'
+import { adminRequest, buildTestApp, PASSWORD, type TestApp } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 
-const PASSWORD = 'correct horse battery staple'
 type App = TestApp['app']
 
 const post = (app: App, path: string, body: unknown) =>

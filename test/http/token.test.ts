@@ -2,6 +2,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import t from 'tap'
 import { backends } from '../helpers/backends.js'
 import { adminRequest, basic, buildTestApp, postToken } from '../helpers/app.js'
+import { sleep } from '../helpers/clock.js'
 
 const SECRET = 'service-secret-0123456789-0123456789-abcdef'
 
@@ -165,7 +166,7 @@ for (const backend of backends()) {
       })
       t.equal((await postToken(app, { grant_type: 'client_credentials' }, basic('gone', SECRET))).statusCode, 200)
       t.equal((await adminRequest(app, 'DELETE', '/admin/clients/gone')).statusCode, 204)
-      await new Promise(r => setTimeout(r, 200))
+      await sleep(200)
       t.equal((await postToken(app, { grant_type: 'client_credentials' }, basic('gone', SECRET))).statusCode, 401)
     })
   })

@@ -1,9 +1,6 @@
 import t from 'tap'
-import { adminRequest, basic, buildTestApp, postToken } from '../helpers/app.js'
+import { adminRequest, basic, buildTestApp, createUser, login, PASSWORD, postToken, registerLoginClients, WEB_SECRET } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
-import { createUser, login, registerLoginClients, WEB_SECRET } from '../helpers/users.js'
-
-const PASSWORD = 'correct horse battery staple'
 
 for (const backend of backends()) {
   t.test(backend.name, async t => {

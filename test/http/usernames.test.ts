@@ -1,9 +1,7 @@
 import t from 'tap'
-import { adminRequest, buildTestApp } from '../helpers/app.js'
+import { adminRequest, buildTestApp, createUser, login, PASSWORD, registerLoginClients } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
-import { createUser, login, registerLoginClients } from '../helpers/users.js'
 
-const PASSWORD = 'correct horse battery staple'
 const subOf = (accessToken: string) => JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()).sub as string
 
 for (const backend of backends()) {

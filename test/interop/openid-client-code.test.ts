@@ -1,12 +1,10 @@
 import * as oidc from 'openid-client'
 import t from 'tap'
-import { adminRequest } from '../helpers/app.js'
+import { adminRequest, createUser, PASSWORD } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { hiddenFields } from '../helpers/browser.js'
 import { startTestServer } from '../helpers/server.js'
-import { createUser } from '../helpers/users.js'
 
-const PASSWORD = 'correct horse battery staple'
 const CALLBACK = 'http://127.0.0.1:9/cb'
 
 /** A cookie-keeping fetch that follows no redirect: the client app's view of the browser, minus JavaScript. */

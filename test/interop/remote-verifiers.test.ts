@@ -4,10 +4,10 @@ import t from 'tap'
 import { ADMIN } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { startTestServer } from '../helpers/server.js'
+import { sleep } from '../helpers/clock.js'
 
 const SECRET = 'service-secret-0123456789-0123456789-abcdef'
 const AUDIENCE = 'https://orders.example'
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
 for (const backend of backends()) {
   t.test(backend.name, async t => {

@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import t from 'tap'
-import { adminRequest } from '../helpers/app.js'
+import { adminRequest, PASSWORD } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { pythonForInterop } from '../helpers/python.js'
 import { freePort, startTestServer } from '../helpers/server.js'
+import { sleep } from '../helpers/clock.js'
 
 const STOCK = resolve(import.meta.dirname, 'stock_simplejwt.py')
-const PASSWORD = 'correct horse battery staple'
 const { python, skip } = pythonForInterop(['django', 'rest_framework', 'rest_framework_simplejwt'])
 
 interface Answer { status: number; body: unknown; challenge: string | null }
@@ -45,7 +45,7 @@ async function startStock(t: { teardown(fn: () => unknown): void }, python: stri
     if (child.exitCode !== null) throw new Error(`stock simplejwt exited ${child.exitCode}: ${output}`)
     if (Date.now() > deadline) throw new Error(`stock simplejwt not up after 60 s: ${output}`)
     if (await fetch(`${base}/api/token/`).then(r => r.status === 405, () => false)) return base
-    await new Promise(r => setTimeout(r, 100))
+    await sleep(100)
   }
 }
 

@@ -5,13 +5,13 @@ import t, { type Test } from 'tap'
 import { createPostgresDatabase, serverUrls } from '../helpers/backends.js'
 import { httpRequest, type HttpAnswer } from '../helpers/load.js'
 import { spawnService, type ServiceProcess } from '../helpers/process.js'
-import { sigilHttp } from '../helpers/sigil-http.js'
+import { sigilHttp, WEB_BASIC, WEB_CLIENT } from '../helpers/sigil-http.js'
+import { sleep } from '../helpers/clock.js'
+import { PASSWORD } from '../helpers/app.js'
 
 const servers = serverUrls()
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const BURST = 200
-const CLIENT = { client_id: 'web', client_secret: 'web-client-secret-0123456789-0123456789-abc' }
-const USER = { username: 'alice', password: 'correct horse battery staple' }
+const USER = { username: 'alice', password: PASSWORD }
 
 /** A service on a fresh PostgreSQL database and Redis, with a confidential login client and a user. */
 async function startService(t: Test, args: string[] = [], env: Record<string, string> = {}): Promise<ServiceProcess> {
@@ -19,7 +19,7 @@ async function startService(t: Test, args: string[] = [], env: Record<string, st
   // 200 logins of one user at once would otherwise trip its failed-login back-off accounting.
   const s = await spawnService(t, { DATABASE_URL: databaseUrl, REDIS_URL: servers!.redisUrl, RATE_LIMIT_USER_FAILURES: '0', ...env }, { args })
   const api = sigilHttp(s.url)
-  await api.createClient({ ...CLIENT, grant_types: ['password'], scopes: ['read'] })
+  await api.createClient({ ...WEB_CLIENT, grant_types: ['password'], scopes: ['read'] })
   await api.createUser(USER)
   return s
 }
@@ -27,7 +27,7 @@ async function startService(t: Test, args: string[] = [], env: Record<string, st
 const loginSpec = {
   method: 'POST' as const,
   headers: {
-    authorization: 'Basic ' + Buffer.from(`${CLIENT.client_id}:${CLIENT.client_secret}`).toString('base64'),
+    authorization: WEB_BASIC,
     'content-type': 'application/x-www-form-urlencoded',
   },
   body: new URLSearchParams({ grant_type: 'password', ...USER, scope: 'read' }).toString(),

@@ -1,9 +1,11 @@
 import t from 'tap'
-import { ADMIN } from '../helpers/app.js'
+import { ADMIN, basicAuthorization } from '../helpers/app.js'
 import { createPostgresDatabase, serverUrls } from '../helpers/backends.js'
 import { TEST_KEK } from '../helpers/config.js'
 import { spawnService } from '../helpers/process.js'
 import { sigilHttp } from '../helpers/sigil-http.js'
+import { sleep } from '../helpers/clock.js'
+import { RACE_WINDOW_MS } from '../../src/store/family-ports.js'
 
 const servers = serverUrls()
 const CLIENT = { client_id: 'web', client_secret: 'web-secret-never-logged-0123456789-abcdef' }
@@ -17,7 +19,7 @@ t.test('a full run logged at LOG_LEVEL=trace holds no secret', { skip: servers ?
   await api.createUser(USER)
 
   const secrets = new Set<string>([ADMIN.clientSecret, CLIENT.client_secret, USER.password, TEST_KEK, Buffer.from(TEST_KEK, 'hex').toString('base64')])
-  const basic = (id: string, secret: string) => 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64')
+  const basic = (id: string, secret: string) => basicAuthorization(id, secret)
   secrets.add(basic(CLIENT.client_id, CLIENT.client_secret).slice('Basic '.length))
   secrets.add(basic(ADMIN.clientId, ADMIN.clientSecret).slice('Basic '.length))
   const post = async (path: string, form: Record<string, string>, headers: Record<string, string> = { authorization: basic(CLIENT.client_id, CLIENT.client_secret) }) => {
@@ -35,7 +37,7 @@ t.test('a full run logged at LOG_LEVEL=trace holds no secret', { skip: servers ?
   const second = await post('/oauth2/token', { grant_type: 'refresh_token', refresh_token: rt })
   t.equal(second.status, 200)
   secrets.add(second.body.refresh_token!.split('.')[1]!)
-  await new Promise(r => setTimeout(r, 2100)) // past the concurrent-duplicate window: the next use is reuse
+  await sleep(RACE_WINDOW_MS + 100) // past the concurrent-duplicate window: the next use is reuse
   t.equal((await post('/oauth2/token', { grant_type: 'refresh_token', refresh_token: rt })).body.error, 'invalid_grant', 'reuse detected')
   const third = await post('/oauth2/token', { grant_type: 'password', ...USER, scope: 'openid read' })
   t.equal((await post('/oauth2/introspect', { token: third.body.access_token! })).body.active, true)

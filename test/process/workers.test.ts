@@ -2,11 +2,12 @@ import { spawn } from 'node:child_process'
 import t from 'tap'
 import { createPostgresDatabase, serverUrls } from '../helpers/backends.js'
 import { childPids, httpRequest, startLoad } from '../helpers/load.js'
-import { spawnService, type ServiceProcess } from '../helpers/process.js'
+import { cliArgs, spawnService, type ServiceProcess } from '../helpers/process.js'
 import { sigilHttp } from '../helpers/sigil-http.js'
+import { sleep } from '../helpers/clock.js'
+import { basicAuthorization } from '../helpers/app.js'
 
 const servers = serverUrls()
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const CLIENT = { client_id: 'svc', client_secret: 'svc-client-secret-0123456789-0123456789-abc' }
 
 /** Polls until `done()` or `ms` pass; true when done. */
@@ -21,7 +22,7 @@ async function waitFor(done: () => Promise<boolean>, ms: number): Promise<boolea
 
 t.test('--workers 2 on the embedded defaults is refused with one line and exit code 2', async t => {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'DATABASE_URL' && k !== 'REDIS_URL'))
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--workers', '2'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...cliArgs(), 'serve', '--workers', '2'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', d => { stderr += d })
   const code = await new Promise<number | null>(resolve => child.on('exit', resolve))
@@ -57,7 +58,7 @@ t.test('--workers 2 on PostgreSQL and Redis', { skip: servers ? false : 'needs D
 
   t.test('SIGHUP replaces every worker, one at a time, without losing a request under load', async t => {
     const before = await childPids(primary)
-    const auth = 'Basic ' + Buffer.from(`${CLIENT.client_id}:${CLIENT.client_secret}`).toString('base64')
+    const auth = basicAuthorization(CLIENT.client_id, CLIENT.client_secret)
     const load = startLoad({
       concurrency: 4,
       send: (agent, n) => n % 2 === 0

@@ -9,13 +9,12 @@ import { createServices } from '../../src/services.js'
 import { createRedisStore } from '../../src/store/redis/redis-store.js'
 import { ADMIN, adminRequest, postToken } from '../helpers/app.js'
 import { backends, openTestDatabase } from '../helpers/backends.js'
-import { fixedClock } from '../helpers/clock.js'
+import { fixedClock, sleep } from '../helpers/clock.js'
 import { testConfig } from '../helpers/config.js'
 import { freePort } from '../helpers/server.js'
 
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0
 if (!hasRedis && process.env.CI === 'true') throw new Error('CI=true but redis-server is not installed')
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
 /** A redis-server of this test's own, on a free port, persisting to its own directory. */
 async function ownRedis(t: Test) {

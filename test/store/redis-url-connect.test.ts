@@ -15,6 +15,8 @@ import { freePort } from '../helpers/server.js'
 // percent-encoded password on a cluster, a database number behind a sentinel master name.
 
 const skip = await redisTopologySkip()
+// The four tests share nothing and mostly wait (topologies starting, a store bounding its wait): run them at once.
+t.jobs = 4
 const run = promisify(execFile)
 const PASSWORD = 'p@ss:word/1'
 

@@ -7,13 +7,11 @@ import { createLogger } from '../../src/log.js'
 import { createServices, type Services } from '../../src/services.js'
 import { createMemoryStore } from '../../src/store/memory/memory-store.js'
 import { redisConnectionOf } from '../../src/store/redis/redis-store.js'
-import { ADMIN, adminRequest, basic, buildTestApp } from '../helpers/app.js'
+import { ADMIN, adminRequest, basic, buildTestApp, clientToken, form, loginThroughApp, PASSWORD, refresh } from '../helpers/app.js'
 import { backends } from '../helpers/backends.js'
 import { testConfig } from '../helpers/config.js'
 import { buildTestApps } from '../helpers/instances.js'
-import {
-  clientToken, form, introspect, listClients, login, OPS_SECRET, PASSWORD, refresh, setUpSurfaces, userinfo,
-} from '../helpers/token-surfaces.js'
+import { introspect, listClients, OPS_SECRET, setUpSurfaces, userinfo } from '../helpers/token-surfaces.js'
 
 // Issue 11, deliverable 6: a store that loses its data (Redis FLUSHALL or a restart without
 // persistence; the in-process store at every restart) must not un-revoke anything.
@@ -25,12 +23,12 @@ const opsToken = (app: FastifyInstance) => clientToken(app, 'ops', OPS_SECRET)
  * revoked family (alice), issued before a logout-everywhere (bob); an admin token denylisted.
  */
 async function revokeEverything(app: FastifyInstance) {
-  const denied = await login(app, 'openid read')
+  const denied = await loginThroughApp(app, 'openid read')
   await form(app, '/oauth2/revoke', { token: denied.access_token, client_id: 'app' })
-  const family = await login(app, 'openid read')
+  const family = await loginThroughApp(app, 'openid read')
   await form(app, '/oauth2/revoke', { token: family.refresh_token, client_id: 'app' })
   const bob = await adminRequest(app, 'POST', '/admin/users', { username: 'bob', password: PASSWORD })
-  const everywhere = await login(app, 'openid read', 'bob')
+  const everywhere = await loginThroughApp(app, 'openid read', 'bob')
   const admin = await opsToken(app)
   await form(app, '/oauth2/revoke', { token: admin }, basic('ops', OPS_SECRET))
   const r = await adminRequest(app, 'POST', `/admin/users/${bob.json().id}/revoke-tokens`)
@@ -46,7 +44,7 @@ async function assertAllInactive(t: Test, app: FastifyInstance, revoked: Awaited
 
 /** New tokens, in the same second as the loss, work everywhere. */
 async function assertNewTokensWork(t: Test, app: FastifyInstance) {
-  const fresh = await login(app)
+  const fresh = await loginThroughApp(app)
   t.equal((await userinfo(app, fresh.access_token)).statusCode, 200)
   t.equal((await introspect(app, fresh.access_token)).active, true)
   t.equal((await refresh(app, fresh.refresh_token)).statusCode, 200)

@@ -6,6 +6,7 @@ import {
   TokenNotYetValid, UnknownKey, WrongAudience, WrongIssuer, WrongTokenType, type Verifier,
 } from '../../src/verify/index.js'
 import { backends } from '../helpers/backends.js'
+import { fixedClock } from '../helpers/clock.js'
 import { makeKey, startFakeIssuer } from '../helpers/fake-issuer.js'
 import { accessClaims, signWithIssuerKey } from '../helpers/forge.js'
 import { startTestServer } from '../helpers/server.js'
@@ -103,13 +104,14 @@ for (const backend of backends()) {
     t.test('a flood of 200 forged kids costs the issuer at most one JWKS fetch per cool-down', async t => {
       const flood = () => Promise.all(Array.from({ length: 200 }, async () => codeOf(v.verify(
         compact({ alg: 'ES256', typ: 'at+jwt', kid: randomBytes(16).toString('hex') }, accessClaims(issuer), randomBytes(64))))))
-      const v = createVerifier({ issuer, audience: AUDIENCE, cooldownMs: 1_500 })
+      const clock = fixedClock()
+      const v = createVerifier({ issuer, audience: AUDIENCE, cooldownMs: 1_500, clock })
       const before = jwksHits.total()
       await v.verify(real)
       t.equal(jwksHits.total() - before, 1, 'warming fetches once')
       t.same(new Set(await flood()), new Set([UnknownKey.code]), '200 concurrent forged kids are UnknownKey')
       t.equal(jwksHits.total() - before, 1, 'no refetch: the set was fetched less than a cool-down ago')
-      await new Promise(r => setTimeout(r, 1_600))
+      clock.advance(1_600)
       t.same(new Set(await flood()), new Set([UnknownKey.code]), '200 more after the cool-down')
       t.same(new Set(await flood()), new Set([UnknownKey.code]), 'and 200 more')
       t.equal(jwksHits.total() - before, 2, 'one refetch for 400 unknown kids inside the next cool-down')

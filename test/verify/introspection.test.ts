@@ -6,6 +6,7 @@ import { startFakeIssuer } from '../helpers/fake-issuer.js'
 import { startTestServer } from '../helpers/server.js'
 import { sigilHttp } from '../helpers/sigil-http.js'
 import { codeOf } from '../helpers/verify-errors.js'
+import { basicAuthorization } from '../helpers/app.js'
 
 const AUDIENCE = 'https://api.example'
 
@@ -90,7 +91,7 @@ for (const backend of backends()) {
       t.equal((await verifier.verify(token)).client_id, caller.client_id, 'active at the real introspection endpoint')
       const revoked = await fetch(`${issuer}/oauth2/revoke`, {
         method: 'POST', body: new URLSearchParams({ token }),
-        headers: { authorization: 'Basic ' + Buffer.from(`${caller.client_id}:${caller.client_secret}`).toString('base64') },
+        headers: { authorization: basicAuthorization(caller.client_id, caller.client_secret) },
       })
       t.equal(revoked.status, 200)
       t.equal(await codeOf(verifier.verify(token)), TokenRevoked.code, 'revoked at the issuer: refused here')

@@ -1,48 +1,50 @@
+import { TtlCache } from '../../cache/ttl-cache.js'
 import type { FamilyRecord, FamilyStore } from '../family-ports.js'
 import { decideRotation, type RotationState } from '../family-rotation.js'
 
 interface Family extends RotationState {
   record: FamilyRecord
-  /** When the entry may be dropped (idle or absolute expiry; retention once revoked). */
-  dropAtMs: number
 }
+
+/**
+ * Past this many families (or denied access tokens) the least recently used goes: a bound on
+ * memory, reached in practice only by ones long expired, since a live family is touched within
+ * its idle window and a denied token is read whenever it is presented.
+ */
+const MAX_ENTRIES = 1_000_000
 
 /**
  * {@link FamilyStore} in this process, for the single-instance embedded default. Node runs
  * each method to its first await without interruption, so every mutation here is atomic.
+ * Entries expire by the caller's clock: each is kept until its idle or absolute expiry, or
+ * for the retention once revoked.
  */
 export function createMemoryFamilyStore(): FamilyStore {
-  const families = new Map<string, Family>()
+  // The caller's time of the call under way: the caches read it as their clock.
+  let callerNowMs = 0
+  const now = () => callerNowMs
+  const families = new TtlCache<string, Family>({ max: MAX_ENTRIES, now })
   const userFamilies = new Map<string, Set<string>>()
-  const userRevoked = new Map<string, { atMs: number; untilMs: number }>()
-  const denied = new Map<string, number>()
+  const userRevoked = new TtlCache<string, { atMs: number }>({ max: MAX_ENTRIES, now })
+  const denied = new TtlCache<string, true>({ max: MAX_ENTRIES, now })
 
   const entry = (familyId: string, nowMs: number) => {
-    const f = families.get(familyId)
-    if (f && f.dropAtMs <= nowMs) {
-      families.delete(familyId)
-      return undefined
-    }
-    return f
+    callerNowMs = nowMs
+    return families.get(familyId)
   }
   const isLive = (f: Family, nowMs: number) =>
     !f.revoked && f.record.absoluteExpiresAtMs > nowMs && f.idleExpiresAtMs > nowMs
   const revoke = (f: Family, nowMs: number, retainMs: number) => {
     f.revoked = true
     f.successor = undefined
-    f.dropAtMs = nowMs + retainMs
-  }
-  const sweep = (nowMs: number) => {
-    if (families.size % 1024 !== 0) return
-    for (const [id, f] of families) if (f.dropAtMs <= nowMs) families.delete(id)
-    for (const [jti, until] of denied) if (until <= nowMs) denied.delete(jti)
+    families.set(f.record.familyId, f, retainMs)
   }
 
   return {
     createFamily: async (record, headHash, nowMs, idleTtlMs) => {
-      sweep(nowMs)
+      callerNowMs = nowMs
       const idle = Math.min(nowMs + idleTtlMs, record.absoluteExpiresAtMs)
-      families.set(record.familyId, { record, head: headHash, used: new Set(), idleExpiresAtMs: idle, revoked: false, dropAtMs: idle })
+      families.set(record.familyId, { record, head: headHash, used: new Set(), idleExpiresAtMs: idle, revoked: false }, idle - nowMs)
       const mine = userFamilies.get(record.userId) ?? new Set<string>()
       userFamilies.set(record.userId, mine.add(record.familyId))
     },
@@ -51,10 +53,10 @@ export function createMemoryFamilyStore(): FamilyStore {
       const decision = f ? decideRotation(f, a) : { outcome: 'invalid' as const }
       switch (decision.outcome) {
         case 'rotated':
-          families.set(a.familyId, { ...decision.next, dropAtMs: decision.next.idleExpiresAtMs })
+          families.set(a.familyId, decision.next, decision.next.idleExpiresAtMs - a.nowMs)
           return { outcome: 'rotated', family: decision.next.record }
         case 'reused':
-          families.set(a.familyId, { ...decision.next, dropAtMs: a.nowMs + a.retainMs })
+          families.set(a.familyId, decision.next, a.retainMs)
           return { outcome: 'reused', family: decision.next.record }
         case 'grace': return { outcome: 'grace', family: f!.record, successorSealed: decision.successorSealed }
         case 'race': return { outcome: 'race' }
@@ -79,12 +81,21 @@ export function createMemoryFamilyStore(): FamilyStore {
       else userFamilies.delete(userId)
       return live
     },
-    markUserRevoked: async (userId, nowMs, retainMs) => { userRevoked.set(userId, { atMs: nowMs, untilMs: nowMs + retainMs }) },
-    userRevokedAtMs: async (userId, nowMs) => {
-      const r = userRevoked.get(userId)
-      return r && r.untilMs > nowMs ? r.atMs : null
+    markUserRevoked: async (userId, nowMs, retainMs) => {
+      callerNowMs = nowMs
+      userRevoked.set(userId, { atMs: nowMs }, retainMs)
     },
-    denyAccessToken: async (jti, expiresAtMs, nowMs) => { if (expiresAtMs > nowMs) denied.set(jti, expiresAtMs) },
-    isAccessTokenDenied: async (jti, nowMs) => (denied.get(jti) ?? 0) > nowMs,
+    userRevokedAtMs: async (userId, nowMs) => {
+      callerNowMs = nowMs
+      return userRevoked.get(userId)?.atMs ?? null
+    },
+    denyAccessToken: async (jti, expiresAtMs, nowMs) => {
+      callerNowMs = nowMs
+      if (expiresAtMs > nowMs) denied.set(jti, true, expiresAtMs - nowMs)
+    },
+    isAccessTokenDenied: async (jti, nowMs) => {
+      callerNowMs = nowMs
+      return denied.get(jti) === true
+    },
   }
 }

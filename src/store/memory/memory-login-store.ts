@@ -1,65 +1,65 @@
+import { TtlCache } from '../../cache/ttl-cache.js'
 import type { AuthorizationCodeRecord, CodeExchange, InteractionRecord, LoginSessionRecord, LoginStore } from '../login-ports.js'
 
-interface Code { record: AuthorizationCodeRecord; state: 'new' | 'used' | 'replayed'; issued?: CodeExchange; dropAtMs: number }
-interface Session { record: LoginSessionRecord; idleExpiresAtMs: number; families: Set<string> }
+interface Code { record: AuthorizationCodeRecord; state: 'new' | 'used' | 'replayed'; issued?: CodeExchange }
+interface Session { record: LoginSessionRecord; families: Set<string> }
 
-/** Entries past their time are dropped on read, and all of them every this many writes. */
-const SWEEP_EVERY = 1024
 /**
  * Anyone can start an authorization request, so pending ones are capped: past this many the
- * oldest is dropped (its user starts again), and a flood cannot exhaust memory.
+ * least recently used goes (its user starts again), and a flood cannot exhaust memory.
  */
 const MAX_INTERACTIONS = 100_000
+/**
+ * A bound on memory for codes, sessions and consents, reached in practice only by ones long
+ * expired: the least recently used goes first.
+ */
+const MAX_ENTRIES = 1_000_000
 
 /**
  * {@link LoginStore} in this process, for the single-instance embedded default. Node runs
  * each method to its first await without interruption, so every mutation here is atomic.
+ * Entries expire by the caller's clock (each call's `nowMs`) in the one cache (issue 15).
  */
 export function createMemoryLoginStore(): LoginStore {
-  const interactions = new Map<string, { record: InteractionRecord; untilMs: number }>()
-  const codes = new Map<string, Code>()
-  const sessions = new Map<string, Session>()
-  const consents = new Map<string, { scope: Set<string>; untilMs: number }>()
+  // The caller's time of the call under way: the caches read it as their clock.
+  let callerNowMs = 0
+  const now = () => callerNowMs
+  const at = (nowMs: number) => { callerNowMs = nowMs }
+  const interactions = new TtlCache<string, InteractionRecord>({ max: MAX_INTERACTIONS, now })
+  const codes = new TtlCache<string, Code>({ max: MAX_ENTRIES, now })
+  /** Each kept until its idle or absolute expiry, whichever is first. */
+  const sessions = new TtlCache<string, Session>({ max: MAX_ENTRIES, now })
+  const consents = new TtlCache<string, Set<string>>({ max: MAX_ENTRIES, now })
   const userSessions = new Map<string, Set<string>>()
-  let writes = 0
-  const sweep = (nowMs: number) => {
-    if (++writes % SWEEP_EVERY !== 0) return
-    for (const [k, v] of interactions) if (v.untilMs <= nowMs) interactions.delete(k)
-    for (const [k, v] of codes) if (v.dropAtMs <= nowMs) codes.delete(k)
-    for (const [k, v] of sessions) if (!isLive(v, nowMs)) sessions.delete(k)
-    for (const [k, v] of consents) if (v.untilMs <= nowMs) consents.delete(k)
-  }
-  const isLive = (s: Session, nowMs: number) => s.idleExpiresAtMs > nowMs && s.record.absoluteExpiresAtMs > nowMs
   const liveSession = (idHash: string, nowMs: number) => {
-    const s = sessions.get(idHash)
-    if (s && !isLive(s, nowMs)) sessions.delete(idHash)
-    return s && isLive(s, nowMs) ? s : undefined
+    at(nowMs)
+    return sessions.get(idHash)
   }
   const consentKey = (userId: string, clientId: string) => JSON.stringify([userId, clientId])
 
   return {
     saveInteraction: async (id, record, nowMs, ttlMs) => {
-      sweep(nowMs)
-      if (interactions.size >= MAX_INTERACTIONS) interactions.delete(interactions.keys().next().value!)
-      interactions.set(id, { record, untilMs: nowMs + ttlMs })
+      at(nowMs)
+      interactions.set(id, record, ttlMs)
     },
     findInteraction: async (id, nowMs) => {
-      const held = interactions.get(id)
-      return held && held.untilMs > nowMs ? held.record : null
+      at(nowMs)
+      return interactions.get(id) ?? null
     },
     deleteInteraction: async id => { interactions.delete(id) },
 
     saveAuthorizationCode: async (codeHash, record, nowMs) => {
-      sweep(nowMs)
-      codes.set(codeHash, { record, state: 'new', dropAtMs: record.expiresAtMs })
+      at(nowMs)
+      codes.set(codeHash, { record, state: 'new' }, record.expiresAtMs - nowMs)
     },
     consumeAuthorizationCode: async (codeHash, nowMs, retainMs) => {
+      at(nowMs)
       const c = codes.get(codeHash)
-      if (!c || c.dropAtMs <= nowMs) return { outcome: 'invalid' }
+      if (!c) return { outcome: 'invalid' }
       if (c.state === 'new') {
         if (c.record.expiresAtMs <= nowMs) return { outcome: 'invalid' }
         c.state = 'used'
-        c.dropAtMs = nowMs + retainMs
+        codes.set(codeHash, c, retainMs)
         return { outcome: 'consumed', code: c.record }
       }
       c.state = 'replayed'
@@ -73,15 +73,14 @@ export function createMemoryLoginStore(): LoginStore {
     },
 
     createLoginSession: async (idHash, record, nowMs, idleTtlMs) => {
-      sweep(nowMs)
-      const idleExpiresAtMs = Math.min(nowMs + idleTtlMs, record.absoluteExpiresAtMs)
-      sessions.set(idHash, { record, idleExpiresAtMs, families: new Set() })
+      at(nowMs)
+      sessions.set(idHash, { record, families: new Set() }, Math.min(nowMs + idleTtlMs, record.absoluteExpiresAtMs) - nowMs)
       userSessions.set(record.userId, (userSessions.get(record.userId) ?? new Set()).add(idHash))
     },
     touchLoginSession: async (idHash, nowMs, idleTtlMs) => {
       const s = liveSession(idHash, nowMs)
       if (!s) return null
-      s.idleExpiresAtMs = Math.min(nowMs + idleTtlMs, s.record.absoluteExpiresAtMs)
+      sessions.set(idHash, s, Math.min(nowMs + idleTtlMs, s.record.absoluteExpiresAtMs) - nowMs)
       return s.record
     },
     addFamilyToLoginSession: async (idHash, familyId, nowMs) => {
@@ -103,15 +102,13 @@ export function createMemoryLoginStore(): LoginStore {
     },
 
     rememberConsent: async (userId, clientId, scope, nowMs, ttlMs) => {
-      sweep(nowMs)
+      at(nowMs)
       const key = consentKey(userId, clientId)
-      const held = consents.get(key)
-      const kept = held && held.untilMs > nowMs ? held.scope : new Set<string>()
-      consents.set(key, { scope: new Set([...kept, ...scope]), untilMs: nowMs + ttlMs })
+      consents.set(key, new Set([...consents.get(key) ?? [], ...scope]), ttlMs)
     },
     consentedScopes: async (userId, clientId, nowMs) => {
-      const held = consents.get(consentKey(userId, clientId))
-      return held && held.untilMs > nowMs ? [...held.scope] : []
+      at(nowMs)
+      return [...consents.get(consentKey(userId, clientId)) ?? []]
     },
     revokeConsent: async (userId, clientId) => { consents.delete(consentKey(userId, clientId)) },
   }

@@ -20,11 +20,17 @@ if inFlight > 0 then redis.call('HINCRBY', KEYS[1], 'in_flight', -1) end
 if failed then redis.call('HINCRBY', KEYS[1], 'failures', 1) end
 return 1`
 
-/** The back-off gate of AttemptCounters.beginAttempt: check and count in one step. */
+/**
+ * The back-off gate of AttemptCounters.beginAttempt: check and count in one step. A record
+ * untouched for forgetAfterSec is forgotten by the caller's clock (`now`), like the memory
+ * adapter's; the key's TTL only frees it.
+ */
 const BEGIN_ATTEMPT = `
 local now, free, base, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local forgetMs = tonumber(ARGV[5]) * 1000
 local held = redis.call('HMGET', KEYS[1], 'n', 't')
 local n, last = tonumber(held[1] or '0'), tonumber(held[2] or '0')
+if now - last >= forgetMs then n = 0 end
 if n >= free then
   local wait = last + math.min(base * 2 ^ (n - free), max) - now
   if wait > 0 then return {0, math.ceil(wait)} end
