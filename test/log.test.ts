@@ -42,36 +42,39 @@ function recordingSink() {
   }
 }
 
-t.test('issue 12: log lines of one event-loop turn reach stdout\'s writer as one write, in order', async t => {
+t.test('issue 12: log lines go to stdout\'s writer in batches, in order: when enough are pending, or after a short delay', async t => {
   const { writes, sink } = recordingSink()
-  const batch = new LineBatch(sink)
+  const batch = new LineBatch(sink, { maxDelayMs: 1, maxChars: 8 })
   batch.write('a\n')
   batch.write('b\n')
-  batch.write('c\n')
-  t.same(writes, [], 'nothing written before the turn ends')
   await new Promise(resolve => setImmediate(resolve))
-  t.same(writes, ['a\nb\nc\n'])
-  batch.write('d\n')
-  await new Promise(resolve => setImmediate(resolve))
-  t.same(writes, ['a\nb\nc\n', 'd\n'], 'a later turn is a later write')
+  t.same(writes, [], 'not at the end of the event-loop turn')
+  await new Promise(resolve => setTimeout(resolve, 20))
+  t.same(writes, ['a\nb\n'], 'after the delay, as one write')
+  batch.write('cccc\n')
+  batch.write('dddd\n')
+  t.same(writes, ['a\nb\n', 'cccc\ndddd\n'], 'at once when maxChars are pending')
+  await new Promise(resolve => setTimeout(resolve, 20))
+  t.same(writes, ['a\nb\n', 'cccc\ndddd\n'], 'nothing written twice')
 })
 
 t.test('issue 12: flushSync (at exit, after a crash) hands the pending lines to the writer before flushing it', async t => {
   const { writes, sink, syncFlushes } = recordingSink()
-  const batch = new LineBatch(sink)
+  const batch = new LineBatch(sink, { maxDelayMs: 1, maxChars: 1024 })
   batch.write('fatal line\n')
   batch.flushSync()
   t.same(writes, ['fatal line\n'])
   t.equal(syncFlushes(), 1)
-  await new Promise(resolve => setImmediate(resolve))
+  await new Promise(resolve => setTimeout(resolve, 20))
   t.same(writes, ['fatal line\n'], 'nothing written twice')
 })
 
 t.test('issue 12: a logger on a line batch still redacts secrets', async t => {
   const { writes, sink } = recordingSink()
-  const log = createLogger('info', new LineBatch(sink) as unknown as NodeJS.WritableStream)
+  const batch = new LineBatch(sink)
+  const log = createLogger('info', batch as unknown as NodeJS.WritableStream)
   log.info({ password: 'pw-secret', client_id: 'c1' }, 'token issued')
-  await new Promise(resolve => setImmediate(resolve))
+  batch.flushSync()
   t.notMatch(writes.join(''), /pw-secret/)
   t.match(writes.join(''), /"client_id":"c1"/)
 })
