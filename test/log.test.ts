@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream'
 import t from 'tap'
-import { createLogger } from '../src/log.js'
+import { createLogger, LineBatch } from '../src/log.js'
 
 t.test('issue 10: credentials in a logged URL (id_token_hint of a logout, code) are cut; other parameters stay', async t => {
   const out = new PassThrough()
@@ -30,4 +30,51 @@ t.test('issue 12: a logged request shows only its fixed fields: no header or bod
   t.same(Object.keys(line.req).sort(), ['method', 'url'], 'only the serializer\'s fields (the rest absent here)')
   t.equal(line.password, '[redacted]')
   t.notMatch(lines.join(''), /c2VrcmV0|cookie-secret|pw-secret|cs-secret|top-level-secret/)
+})
+
+/** A sink recording what it is handed, as sonic-boom would receive it. */
+function recordingSink() {
+  const writes: string[] = []
+  let syncFlushes = 0
+  return {
+    writes, syncFlushes: () => syncFlushes,
+    sink: { write: (s: string) => { writes.push(s); return true }, flush: (cb?: (err?: Error) => void) => cb?.(), flushSync: () => { syncFlushes++ } },
+  }
+}
+
+t.test('issue 12: log lines go to stdout\'s writer in batches, in order: when enough are pending, or after a short delay', async t => {
+  const { writes, sink } = recordingSink()
+  const batch = new LineBatch(sink, { maxDelayMs: 1, maxChars: 8 })
+  batch.write('a\n')
+  batch.write('b\n')
+  await new Promise(resolve => setImmediate(resolve))
+  t.same(writes, [], 'not at the end of the event-loop turn')
+  await new Promise(resolve => setTimeout(resolve, 20))
+  t.same(writes, ['a\nb\n'], 'after the delay, as one write')
+  batch.write('cccc\n')
+  batch.write('dddd\n')
+  t.same(writes, ['a\nb\n', 'cccc\ndddd\n'], 'at once when maxChars are pending')
+  await new Promise(resolve => setTimeout(resolve, 20))
+  t.same(writes, ['a\nb\n', 'cccc\ndddd\n'], 'nothing written twice')
+})
+
+t.test('issue 12: flushSync (at exit, after a crash) hands the pending lines to the writer before flushing it', async t => {
+  const { writes, sink, syncFlushes } = recordingSink()
+  const batch = new LineBatch(sink, { maxDelayMs: 1, maxChars: 1024 })
+  batch.write('fatal line\n')
+  batch.flushSync()
+  t.same(writes, ['fatal line\n'])
+  t.equal(syncFlushes(), 1)
+  await new Promise(resolve => setTimeout(resolve, 20))
+  t.same(writes, ['fatal line\n'], 'nothing written twice')
+})
+
+t.test('issue 12: a logger on a line batch still redacts secrets', async t => {
+  const { writes, sink } = recordingSink()
+  const batch = new LineBatch(sink)
+  const log = createLogger('info', batch as unknown as NodeJS.WritableStream)
+  log.info({ password: 'pw-secret', client_id: 'c1' }, 'token issued')
+  batch.flushSync()
+  t.notMatch(writes.join(''), /pw-secret/)
+  t.match(writes.join(''), /"client_id":"c1"/)
 })

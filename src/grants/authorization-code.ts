@@ -1,4 +1,3 @@
-import { decodeJwt } from 'jose'
 import { recordCodeExchange, redeemAuthorizationCode } from '../authorize/authorization-code.js'
 import { CODE_VERIFIER } from '../authorize/pkce.js'
 import { InvalidGrant, InvalidRequest } from '../errors.js'
@@ -9,7 +8,7 @@ import type { AuthorizationCodeRecord, CodeExchange, LoginStore } from '../store
 import type { UserDeps } from '../users/user-registry.js'
 import type { GrantDeps, TokenRequest, TokenResponse } from './issue.js'
 import type { GrantParameters } from './parameters.js'
-import { issueUserTokens } from './user-tokens.js'
+import { issueUserTokensWithId } from './user-tokens.js'
 
 export const grantType = 'authorization_code'
 /** RFC 6749 §4.1.3; `code_verifier` because every code was asked for with PKCE (RFC 7636 §4.5). */
@@ -47,12 +46,10 @@ export async function handle(req: TokenRequest, deps: AuthorizationCodeGrantDeps
     throw new InvalidGrant('the login session of this code has ended')
   }
   const family = req.client.grantTypes.includes('refresh_token') ? await startCodeFamily(deps, req, granted) : undefined
-  const tokens = await issueUserTokens(deps, req, {
+  const { response: tokens, jti, exp } = await issueUserTokensWithId(deps, req, {
     user, scope: granted.scope, authTimeSec: granted.authTimeSec,
     ...(family ? { sid: family.familyId } : {}), ...(granted.nonce === undefined ? {} : { nonce: granted.nonce }),
   })
-  // The token was signed just now by us: reading its jti back needs no verification.
-  const { jti, exp } = decodeJwt(tokens.access_token) as { jti: string; exp: number }
   await recordCodeExchange(codeDeps, code, { jti, accessExpiresAtMs: exp * 1000, ...(family ? { familyId: family.familyId } : {}) }, revoke)
   return family ? { ...tokens, refresh_token: family.refreshToken } : tokens
 }

@@ -58,17 +58,26 @@ function resolveAudience(req: TokenRequest, issuer: string): string[] {
   return [asked]
 }
 
+/** What a grant hands to {@link issueAccessToken}. */
+export interface AccessGrant { sub: string; scope: string[]; sid?: string; user?: SimplejwtUser }
+
+/** A token response with the `jti` and `exp` (epoch seconds) of its access token, for a grant that records them. */
+export interface IssuedTokens { response: TokenResponse; jti: string; exp: number }
+
 /**
  * Signs the access token for a grant under the client's and the store's current generations
  * (so deleting or narrowing the client, or a store losing its data, ends it), writes the
  * `token_issued` audit line and shapes the RFC 6749 §5.1 response.
  */
-export async function issueAccessToken(
-  deps: GrantDeps, req: TokenRequest, grant: { sub: string; scope: string[]; sid?: string; user?: SimplejwtUser },
-): Promise<TokenResponse> {
+export async function issueAccessToken(deps: GrantDeps, req: TokenRequest, grant: AccessGrant): Promise<TokenResponse> {
+  return (await issueAccessTokenWithId(deps, req, grant)).response
+}
+
+/** {@link issueAccessToken}, also returning the token's `jti` and `exp`: nothing to decode back out of it. */
+export async function issueAccessTokenWithId(deps: GrantDeps, req: TokenRequest, grant: AccessGrant): Promise<IssuedTokens> {
   const ttlSec = req.client.accessTokenTtlSec ?? deps.config.accessTokenTtlSec
   const alg: SigningAlg = req.client.signingAlg ?? deps.config.signingAlg
-  const { token, jti } = await signAccessToken(deps, {
+  const { token, jti, exp } = await signAccessToken(deps, {
     sub: grant.sub,
     clientId: req.client.clientId,
     scope: grant.scope,
@@ -85,10 +94,11 @@ export async function issueAccessToken(
     event: 'token_issued', outcome: 'success', grant_type: req.params.grant_type, client_id: req.client.clientId,
     sub: grant.sub, jti, ip: req.ip,
   }, 'token issued')
-  return {
+  const response: TokenResponse = {
     access_token: token,
     token_type: 'Bearer',
     expires_in: ttlSec,
     ...(grant.scope.length > 0 ? { scope: grant.scope.join(' ') } : {}),
   }
+  return { response, jti, exp }
 }

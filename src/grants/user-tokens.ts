@@ -2,7 +2,7 @@ import type { SigningAlg } from '../config.js'
 import { signIdToken } from '../tokens/id-token.js'
 import { scopedUserClaims } from '../users/user-claims.js'
 import type { User } from '../users/user.js'
-import { issueAccessToken, type GrantDeps, type TokenRequest, type TokenResponse } from './issue.js'
+import { issueAccessTokenWithId, type GrantDeps, type IssuedTokens, type TokenRequest, type TokenResponse } from './issue.js'
 
 /**
  * What a user granted a client, and when: what the password, authorization-code and refresh
@@ -24,9 +24,15 @@ export interface UserGrant {
  * for the client when `openid` was granted, signed with the same algorithm as the access token.
  */
 export async function issueUserTokens(deps: GrantDeps, req: TokenRequest, grant: UserGrant): Promise<TokenResponse> {
+  return (await issueUserTokensWithId(deps, req, grant)).response
+}
+
+/** {@link issueUserTokens}, also returning the access token's `jti` and `exp` (the code grant records them). */
+export async function issueUserTokensWithId(deps: GrantDeps, req: TokenRequest, grant: UserGrant): Promise<IssuedTokens> {
   const sid = grant.sid === undefined ? {} : { sid: grant.sid }
-  const response = await issueAccessToken(deps, req, { sub: grant.user.id, scope: grant.scope, user: grant.user, ...sid })
-  if (!grant.scope.includes('openid')) return response
+  const issued = await issueAccessTokenWithId(deps, req, { sub: grant.user.id, scope: grant.scope, user: grant.user, ...sid })
+  const response = issued.response
+  if (!grant.scope.includes('openid')) return issued
   const alg: SigningAlg = req.client.signingAlg ?? deps.config.signingAlg
   const idToken = await signIdToken(deps, {
     sub: grant.user.id,
@@ -38,5 +44,5 @@ export async function issueUserTokens(deps: GrantDeps, req: TokenRequest, grant:
     ...sid,
     ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
   })
-  return { ...response, id_token: idToken }
+  return { ...issued, response: { ...response, id_token: idToken } }
 }

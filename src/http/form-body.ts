@@ -19,6 +19,8 @@ export function parseForm(text: string): Record<string, string | string[]> {
 }
 
 function decode(s: string): string {
+  // Most values (tokens, ids, grant types) have nothing to decode: no regex, no decoder run.
+  if (!s.includes('%') && !s.includes('+')) return s
   try {
     return decodeURIComponent(s.replace(/\+/g, ' '))
   } catch {

@@ -30,10 +30,15 @@ export function trackInFlight(server: Server): InFlightTracker {
     sockets.add(socket)
     socket.once('close', () => { sockets.delete(socket); settle?.() })
   })
+  // One listener function for every response (a response closes once): no closure per request.
+  function closed(this: ServerResponse) {
+    open.delete(this)
+    settle?.()
+  }
   server.prependListener('request', (_req, res: ServerResponse) => {
     open.add(res)
     if (draining) res.shouldKeepAlive = false
-    res.once('close', () => { open.delete(res); settle?.() })
+    res.on('close', closed)
   })
   const drain = () => new Promise<void>(resolve => {
     draining = true

@@ -24,17 +24,30 @@ export async function verifyLiveAccessToken(deps: RevocationDeps, token: string)
  */
 async function isStillValid(deps: RevocationDeps, claims: AccessTokenClaims): Promise<boolean> {
   const nowMs = deps.clock.now()
-  const [client, denied, familyRevoked, userRevokedAtMs] = await Promise.all([
-    deps.findClient(claims.client_id),
-    deps.store.isAccessTokenDenied(claims.jti, nowMs),
-    claims.sid === undefined ? false : deps.store.isFamilyRevoked(claims.sid, nowMs),
-    deps.store.userRevokedAtMs(claims.sub, nowMs),
-  ])
-  // The generation after the lists: if they were read empty because the store had just lost
-  // its data, the marker read now is gone too, and the token is refused.
-  const storeGeneration = await deps.generation.current()
+  const [client, revocations] = await Promise.all([deps.findClient(claims.client_id), readRevocations(deps, claims, nowMs)])
+  const { denied, familyRevoked, userRevokedAtMs, storeGeneration } = revocations
   const scope = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : []
   if (claims.sgen !== storeGeneration || !isIssuedUnder(client, { generation: claims.cgen, scope })) return false
   // Seconds against milliseconds: a token from the very second of a logout-everywhere counts as revoked.
   return !denied && !familyRevoked && (userRevokedAtMs === null || claims.iat * 1000 > userRevokedAtMs)
+}
+
+/**
+ * The store's lists for the token, then the store generation. The generation is read no
+ * earlier than the lists: if they were read empty because the store had just lost its data,
+ * the marker read then is gone too, and the token is refused. One store step where the store
+ * can read them together (Redis outside a cluster), else the lists at once and the marker after.
+ */
+async function readRevocations(deps: RevocationDeps, claims: AccessTokenClaims, nowMs: number) {
+  const token = { jti: claims.jti, sub: claims.sub, ...(claims.sid === undefined ? {} : { sid: claims.sid }) }
+  if (deps.store.readRevocations) {
+    const { marker, ...lists } = await deps.store.readRevocations(token, nowMs)
+    return { ...lists, storeGeneration: await deps.generation.fromMarker(marker) }
+  }
+  const [denied, familyRevoked, userRevokedAtMs] = await Promise.all([
+    deps.store.isAccessTokenDenied(claims.jti, nowMs),
+    claims.sid === undefined ? false : deps.store.isFamilyRevoked(claims.sid, nowMs),
+    deps.store.userRevokedAtMs(claims.sub, nowMs),
+  ])
+  return { denied, familyRevoked, userRevokedAtMs, storeGeneration: await deps.generation.current() }
 }

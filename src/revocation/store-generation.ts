@@ -27,6 +27,12 @@ export interface StoreGeneration {
    */
   current(): Promise<string>
   /**
+   * {@link current} for a marker the caller has just read from the store itself (with other
+   * keys, in one step: FamilyStore.readRevocations): no second store read when it is the one
+   * this instance knows.
+   */
+  fromMarker(marker: string | null): Promise<string>
+  /**
    * Like {@link current} but always compares with the database too: catches a stale replica
    * whose marker this instance still takes for current. Run at start and periodically.
    */
@@ -65,14 +71,15 @@ export function createStoreGeneration(deps: StoreGenerationDeps): StoreGeneratio
     confirmedAt = performance.now()
     return known
   }
-  const current = async () => {
-    const marker = await deps.store.generationMarker()
+  const fromMarker = async (marker: string | null) => {
     if (marker === null || marker !== known) return sync()
     confirmedAt = performance.now()
     return marker
   }
+  const current = async () => fromMarker(await deps.store.generationMarker())
   return {
     current,
+    fromMarker,
     check: sync,
     forIssuance: async () => known !== null && performance.now() - confirmedAt < reuseMs ? known : current(),
   }

@@ -33,6 +33,21 @@ export interface FamilyStore {
   /** Puts an access token's jti on the denylist until the token expires. */
   denyAccessToken(jti: string, expiresAtMs: number, nowMs: number): Promise<void>
   isAccessTokenDenied(jti: string, nowMs: number): Promise<boolean>
+  /**
+   * Optional: everything that can end an access token early, read in one store step: the
+   * three lists above, then the store generation marker (Store.generationMarker) no earlier
+   * than the lists. A store without it is read list by list, then the marker.
+   */
+  readRevocations?(token: { jti: string; sid?: string; sub: string }, nowMs: number): Promise<RevocationSnapshot>
+}
+
+/** What {@link FamilyStore.readRevocations} reads. */
+export interface RevocationSnapshot {
+  denied: boolean
+  familyRevoked: boolean
+  userRevokedAtMs: number | null
+  /** The store generation marker, read after the rest; null when there is none. */
+  marker: string | null
 }
 
 /** A concurrent duplicate of a refresh request arriving this soon after the rotation is not reuse. */

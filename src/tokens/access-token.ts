@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto'
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose'
+import { KeyObject, randomUUID } from 'node:crypto'
+import { decodeProtectedHeader, type CryptoKey, type JWTPayload } from 'jose'
 import type { Clock } from '../clock.js'
 import type { Config, SigningAlg } from '../config.js'
 import type { TokenProfile } from '../clients/client.js'
 import { InvalidToken, TemporarilyUnavailable } from '../errors.js'
 import type { KeyRing } from '../keys/key-ring.js'
-import { signJws } from './jws.js'
+import { signJws, verifyJws } from './jws.js'
 
 export interface TokenDeps {
   ring: KeyRing
@@ -98,7 +98,9 @@ export async function signAccessToken(deps: TokenDeps, spec: AccessTokenSpec): P
 /**
  * Verifies one of our access tokens locally: a published key (so not revoked), its own
  * algorithm only, `typ: at+jwt` (an ID token is refused), issuer, expiry (no leeway: the
- * clock that set `exp` is ours). Audience is the caller's to check. Throws {@link InvalidToken}.
+ * clock that set `exp` is ours). Audience is the caller's to check. Throws {@link InvalidToken}
+ * with the code jose's `jwtVerify` gives the same failure. The signature is checked with
+ * `crypto.verify` ({@link verifyJws}), the claims as `jwtVerify` does for these options.
  */
 export async function verifyAccessToken(deps: TokenDeps, token: string): Promise<AccessTokenClaims> {
   let kid: string | undefined
@@ -109,17 +111,46 @@ export async function verifyAccessToken(deps: TokenDeps, token: string): Promise
   }
   const key = kid === undefined ? undefined : deps.ring.verificationKey(kid)
   if (!key) throw new InvalidToken('unknown, retired or revoked kid')
-  try {
-    const { payload } = await jwtVerify(token, key.publicKey, {
-      issuer: deps.config.issuer,
-      typ: 'at+jwt',
-      algorithms: [key.alg],
-      currentDate: new Date(deps.clock.now()),
-      requiredClaims: ['sub', 'exp', 'iat', 'jti', 'client_id'],
-    })
-    return payload as AccessTokenClaims
-  } catch (err) {
-    if (err instanceof errors.JOSEError) throw new InvalidToken(err.code)
-    throw err
+  const verified = verifyJws({ alg: key.alg, publicKey: keyObjectOf(key.publicKey) }, token)
+  if ('error' in verified) throw new InvalidToken(verified.error)
+  return checkAccessClaims(deps, verified.header, verified.payload)
+}
+
+const keyObjects = new WeakMap<CryptoKey, KeyObject>()
+
+/** The KeyObject of a ring's CryptoKey, made once per key. */
+function keyObjectOf(key: CryptoKey): KeyObject {
+  let found = keyObjects.get(key)
+  if (!found) {
+    found = KeyObject.from(key as Parameters<typeof KeyObject.from>[0])
+    keyObjects.set(key, found)
   }
+  return found
+}
+
+const REQUIRED_CLAIMS = ['iss', 'sub', 'exp', 'iat', 'jti', 'client_id'] as const
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+/** jose's comparison of `typ` values: `at+jwt` and `application/at+jwt` are the same. */
+const normalizeTyp = (value: string) => (value.includes('/') ? value.toLowerCase() : `application/${value.toLowerCase()}`)
+
+/** The checks of jose's `validateClaimsSet` for Sigil's options, in its order and with its codes. */
+function checkAccessClaims(deps: TokenDeps, header: Record<string, unknown>, payload: Buffer): AccessTokenClaims {
+  let claims: unknown
+  try {
+    claims = JSON.parse(UTF8.decode(payload))
+  } catch {
+    throw new InvalidToken('ERR_JWT_INVALID')
+  }
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new InvalidToken('ERR_JWT_INVALID')
+  const c = claims as Record<string, unknown>
+  const failed = () => new InvalidToken('ERR_JWT_CLAIM_VALIDATION_FAILED')
+  if (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== normalizeTyp('at+jwt')) throw failed()
+  if (!REQUIRED_CLAIMS.every(claim => Object.hasOwn(c, claim))) throw failed()
+  if (c.iss !== deps.config.issuer) throw failed()
+  const now = Math.floor(deps.clock.now() / 1000)
+  if (c.iat !== undefined && typeof c.iat !== 'number') throw failed()
+  if (c.nbf !== undefined && (typeof c.nbf !== 'number' || c.nbf > now)) throw failed()
+  if (c.exp !== undefined && typeof c.exp !== 'number') throw failed()
+  if ((c.exp as number) <= now) throw new InvalidToken('ERR_JWT_EXPIRED')
+  return c as AccessTokenClaims
 }

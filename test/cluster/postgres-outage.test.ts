@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { migratePostgres } from '../../src/db/database.js'
-import { ADMIN } from '../helpers/app.js'
+import { ADMIN, PASSWORD as USER_PASSWORD } from '../helpers/app.js'
 import { httpRequest, startLoad } from '../helpers/load.js'
 import { postgresServerSkip, startPostgresServer } from '../helpers/postgres-server.js'
 import { spawnService } from '../helpers/process.js'
 import { redisTopologySkip, startRedisServer } from '../helpers/redis-servers.js'
-import { PASSWORD as USER_PASSWORD } from '../helpers/app.js'
 import { sigilHttp, WEB_BASIC, WEB_CLIENT } from '../helpers/sigil-http.js'
 
 // Issue 14, deliverable 3: PostgreSQL stopped and started again under load. A private

@@ -105,6 +105,25 @@ for (const kind of adapters) {
     })
 
     if (kind === 'redis') {
+      t.test('issue 12: readRevocations reads the three lists and the generation marker in one step, as the single reads do', async t => {
+        // Its own prefix: the generation marker it sets never expires (by design).
+        const own = await openTestStore(t, kind)
+        const read = own.readRevocations!
+        const f = family({ userId: 'u-snapshot' })
+        await own.createFamily(f, 's0', T0, DAY)
+        t.same(await read({ jti: 'jti-snap', sid: f.familyId, sub: 'u-snapshot' }, T0),
+          { denied: false, familyRevoked: false, userRevokedAtMs: null, marker: null })
+        await own.denyAccessToken('jti-snap', T0 + 60_000, T0)
+        await own.revokeFamily(f.familyId, T0, 60_000)
+        await own.markUserRevoked('u-snapshot', T0 + 5, 60_000)
+        const marker = await own.swapGenerationMarker(null, 'gen-snapshot')
+        t.equal(marker, 'gen-snapshot')
+        t.same(await read({ jti: 'jti-snap', sid: f.familyId, sub: 'u-snapshot' }, T0 + 10),
+          { denied: true, familyRevoked: true, userRevokedAtMs: T0 + 5, marker })
+        t.same(await read({ jti: 'jti-other', sub: 'u-other' }, T0 + 10),
+          { denied: false, familyRevoked: false, userRevokedAtMs: null, marker }, 'no sid: no family read')
+      })
+
       t.test('after 1,000 families every key has a TTL', async t => {
         for (let i = 0; i < 1000; i++) {
           const f = family({ userId: `bulk-${i % 50}` })

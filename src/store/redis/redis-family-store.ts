@@ -84,12 +84,26 @@ const INDEX = `
 redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end`
 
+/**
+ * KEYS: denied jti, family ('' for none), user revoked, generation marker. Returns
+ * {denied, family revoked, user revoked at or false, marker or false}: one round trip, and the
+ * marker is read after the lists (issue 11's order) within the same atomic step.
+ */
+const READ_REVOCATIONS = `
+local revoked = false
+if KEYS[2] ~= '' then revoked = redis.call('HGET', KEYS[2], 'revoked') == '1' end
+return {redis.call('EXISTS', KEYS[1]), revoked and 1 or 0, redis.call('GET', KEYS[3]), redis.call('GET', KEYS[4])}`
+
+/** The key of the store generation marker (Store.generationMarker), read with the lists by READ_REVOCATIONS. */
+export const generationMarkerKey = (prefix: string) => `${prefix}generation`
+
 interface Scripted {
   sigilFamilyCreate(key: string, ...args: Array<string | number>): Promise<void>
   sigilFamilyRotate(fam: string, used: string, succ: string, ...args: Array<string | number>): Promise<string[]>
   sigilFamilyFind(fam: string, used: string, hash: string, nowMs: number): Promise<string[]>
   sigilFamilyRevoke(fam: string, used: string, succ: string, retainMs: number): Promise<string[]>
   sigilUserIndex(key: string, familyId: string, ttlMs: number): Promise<void>
+  sigilReadRevocations(denied: string, fam: string, userRevoked: string, marker: string): Promise<[number, number, string | null, string | null]>
 }
 
 // A family stored before generations existed has no cgen: '' matches no client, so it is dead.
@@ -105,6 +119,7 @@ export function createRedisFamilyStore(redis: RedisClient, prefix: string): Fami
   redis.defineCommand('sigilFamilyFind', { numberOfKeys: 2, lua: FIND })
   redis.defineCommand('sigilFamilyRevoke', { numberOfKeys: 3, lua: REVOKE })
   redis.defineCommand('sigilUserIndex', { numberOfKeys: 1, lua: INDEX })
+  redis.defineCommand('sigilReadRevocations', { numberOfKeys: 4, lua: READ_REVOCATIONS })
   const r = redis as unknown as Scripted
   const fam = (id: string) => `${prefix}fam:{${id}}`
   const keys = (id: string) => [fam(id), `${fam(id)}:used`, `${fam(id)}:succ`] as const
@@ -149,5 +164,13 @@ export function createRedisFamilyStore(redis: RedisClient, prefix: string): Fami
       if (expiresAtMs > nowMs) await redis.set(denied(jti), '1', 'PX', expiresAtMs - nowMs)
     },
     isAccessTokenDenied: async jti => (await redis.exists(denied(jti))) === 1,
+    // The keys live on different slots: one script only outside a cluster.
+    ...(redis.isCluster ? {} : {
+      readRevocations: async token => {
+        const [isDenied, familyRevoked, userRevokedAt, marker] = await r.sigilReadRevocations(
+          denied(token.jti), token.sid === undefined ? '' : fam(token.sid), userRevoked(token.sub), generationMarkerKey(prefix))
+        return { denied: isDenied === 1, familyRevoked: familyRevoked === 1, userRevokedAtMs: userRevokedAt === null ? null : Number(userRevokedAt), marker }
+      },
+    } satisfies Pick<FamilyStore, 'readRevocations'>),
   }
 }

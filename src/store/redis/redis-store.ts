@@ -3,7 +3,7 @@ import type { Store } from '../ports.js'
 import { connectRedis, type RedisClient } from './connection.js'
 import { createRedisAttemptCounters } from './redis-attempt-counters.js'
 import { createRedisLoginStore } from './redis-login-store.js'
-import { createRedisFamilyStore } from './redis-family-store.js'
+import { createRedisFamilyStore, generationMarkerKey } from './redis-family-store.js'
 
 /** The command connection and key prefix behind each Redis store, for {@link redisConnectionOf}. */
 const connections = new WeakMap<Store, { client: RedisClient; prefix: string }>()
@@ -45,7 +45,7 @@ export function createRedisStore(opts: { url: string; prefix?: string }): Store 
   redis.defineCommand('sigilSwapMarker', { numberOfKeys: 1, lua: SWAP_MARKER })
   const swapMarker = (redis as unknown as { sigilSwapMarker(key: string, expected: string, next: string): Promise<string | null> }).sigilSwapMarker
   // No expiry: the marker lives exactly as long as the rest of the store's data does.
-  const markerKey = `${prefix}generation`
+  const markerKey = generationMarkerKey(prefix)
   const store: Store = {
     kind: 'redis',
     ...createRedisAttemptCounters(redis, prefix),
