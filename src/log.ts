@@ -112,9 +112,16 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   return pino(options, destination ?? stdoutBatch())
 }
 
-/** stdout through a {@link LineBatch}; pino flushes the sonic-boom itself at exit, this hands it the last batch first. */
+let stdout: LineBatch | undefined
+
+/**
+ * stdout through a {@link LineBatch}, one per process (every logger shares it, so lines keep
+ * their order and one exit hook serves all); pino flushes the sonic-boom itself at exit, this
+ * hands it the last batch first.
+ */
 function stdoutBatch(): LineBatch {
-  const batch = new LineBatch(pino.destination({ dest: 1, sync: false }))
+  if (stdout) return stdout
+  const batch = (stdout = new LineBatch(pino.destination({ dest: 1, sync: false })))
   // Registered after pino's own hook: flushSync of the sonic-boom again, with this batch in it.
   process.once('exit', () => {
     try {

@@ -44,12 +44,13 @@ function recordingSink() {
 
 t.test('issue 12: log lines go to stdout\'s writer in batches, in order: when enough are pending, or after a short delay', async t => {
   const { writes, sink } = recordingSink()
-  const batch = new LineBatch(sink, { maxDelayMs: 1, maxChars: 8 })
+  // The delay is far longer than one turn of the event loop (a test may run from any phase of it).
+  const batch = new LineBatch(sink, { maxDelayMs: 200, maxChars: 8 })
   batch.write('a\n')
   batch.write('b\n')
   await new Promise(resolve => setImmediate(resolve))
   t.same(writes, [], 'not at the end of the event-loop turn')
-  await new Promise(resolve => setTimeout(resolve, 20))
+  await new Promise(resolve => setTimeout(resolve, 400))
   t.same(writes, ['a\nb\n'], 'after the delay, as one write')
   batch.write('cccc\n')
   batch.write('dddd\n')

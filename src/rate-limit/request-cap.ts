@@ -22,7 +22,7 @@ interface RouteLimitOptions { routeInfo?: { method?: unknown; url?: string } }
  */
 export function requestCapStore(deps: Pick<RequestCapDeps, 'store' | 'clock'>) {
   return class RequestCapStore {
-    constructor(_options?: unknown, private readonly keyPrefix = '') {}
+    constructor(_options?: unknown, readonly keyPrefix = '') {}
 
     incr(key: string, done: Done, timeWindowMs: number): void {
       deps.store.countRequest(this.keyPrefix + key, deps.clock.now(), timeWindowMs)
