@@ -47,8 +47,9 @@ export const tokenRoutes = (s: Services): FastifyPluginAsync => async app => {
     const params = readParams(req.body)
     const grant = findGrant(params.grant_type)
     // The request logger is a pino child of s.log (app.ts), so it is a full Logger.
+    const gateInAttempt = isPlainPublicRefresh(s, req, params)
     const response = await withClient(s, req, params, (client, ipSlot) =>
-      runGrant(grant, { client, params, ip: req.ip, log: req.log as Logger, ipSlot }, s), { gateInAttempt: isPlainPublicRefresh(s, req, params) })
+      runGrant(grant, { client, params, ip: req.ip, log: req.log as Logger, ipSlot }, s), { gateInAttempt })
     return reply.send(response)
   })
 }
