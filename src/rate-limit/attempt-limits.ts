@@ -91,12 +91,16 @@ export async function limitIpFailures<T>(
   const key = `ip:${networkOf(ip)}`
   if (opts.gateInAttempt) {
     const gate = new IpSlotGate({ key, nowMs: deps.clock.now(), windowSec: IP_WINDOW_SEC, limit })
-    try {
-      return await attempt(gate)
-    } catch (err) {
+    const gated = await attempt(gate).then(result => ({ result }), async (err: unknown) => {
       if (!(err instanceof SlotsFull)) throw await settleGated(deps, gate, err)
       if (err.failures >= limit) throw tooManyFailures(gate.slot)
       // Attempts in flight fill the slots: wait for one below, as every other attempt does.
+      return null
+    })
+    if (gated) {
+      // Never a silent pass: an attempt that promised its store step would check the slots did.
+      if (gate.state === 'unchecked') throw new Error('a gated attempt succeeded without its IP slot check')
+      return gated.result
     }
   }
   const takenAtMs = await takeSlot(deps, key, limit)
