@@ -48,6 +48,12 @@ export class LoadingCache<T> {
     return value
   }
 
+  /** The row if it is cached and fresh (null: cached as absent), undefined when it is not; never loads. */
+  peek(id: string): T | null | undefined {
+    const hit = this.entries.get(id)
+    return hit && hit.freshUntilMs > this.now() ? hit.value : undefined
+  }
+
   /** Drops a row; a load under way now is not cached (it may have read the row before the change). */
   evict(id: string): void {
     this.evictions++

@@ -4,6 +4,7 @@ import { SCOPE_TOKEN } from '../clients/client.js'
 import { InvalidScope, InvalidTarget } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics/ports.js'
+import type { IpSlotGate } from '../rate-limit/attempt-limits.js'
 import type { StoreGeneration } from '../revocation/store-generation.js'
 import { signAccessToken, type SimplejwtUser, type TokenDeps } from '../tokens/access-token.js'
 
@@ -15,6 +16,8 @@ export interface TokenRequest {
   ip: string
   /** The request's logger: audit lines go here. */
   log: Logger
+  /** Issue 12: the IP failure-slot check the grant's store step makes itself, if it is to (see limitIpFailures). */
+  ipSlot?: IpSlotGate
 }
 
 export interface TokenResponse {

@@ -24,7 +24,7 @@ export async function handle(req: TokenRequest, deps: RefreshGrantDeps): Promise
   const narrowed = req.params.scope === undefined
     ? undefined
     : narrowScope(req.params.scope, (await peekFamily(deps.families, req.client, token)).scope)
-  const { family, refreshToken } = await rotateRefreshToken(deps.families, req.client, token)
+  const { family, refreshToken } = await rotateRefreshToken(deps.families, req.client, token, req.ipSlot)
   const user = await deps.users.cache.get(family.userId)
   if (!user || user.disabled) {
     await endFamily(deps.families, family.familyId)

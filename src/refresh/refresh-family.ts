@@ -7,7 +7,8 @@ import type { Kek } from '../keys/kek.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics/ports.js'
 import type { StoreGeneration } from '../revocation/store-generation.js'
-import type { FamilyRecord, FamilyStore } from '../store/family-ports.js'
+import type { FamilyRecord, FamilyStore, RotateArgs, RotateOutcome } from '../store/family-ports.js'
+import type { IpSlotGate } from '../rate-limit/attempt-limits.js'
 import { acceptanceWindowMs } from '../tokens/token-lifetime.js'
 
 export interface FamilyDeps {
@@ -88,22 +89,27 @@ async function requireSameRegistration(deps: FamilyDeps, family: FamilyRecord, c
  * Rotates a refresh token: returns its family and the successor. Inside REFRESH_REUSE_GRACE a
  * retried request gets the same successor. Throws {@link InvalidGrant} for anything else;
  * a token rotated earlier coming back revokes the whole family, and a family that began under
- * an earlier registration of `client` ends.
+ * an earlier registration of `client` ends. With `gate` (and a store that can), the IP's
+ * failure slots are checked and counted in the rotation's own store step (issue 12).
  */
-export async function rotateRefreshToken(deps: FamilyDeps, client: FamilyClient, token: string): Promise<{ family: FamilyRecord; refreshToken: string }> {
-  const rotated = await rotateInStore(deps, client.clientId, token)
+export async function rotateRefreshToken(
+  deps: FamilyDeps, client: FamilyClient, token: string, gate?: IpSlotGate,
+): Promise<{ family: FamilyRecord; refreshToken: string }> {
+  const rotated = await rotateInStore(deps, client.clientId, token, gate)
   await requireSameRegistration(deps, rotated.family, client)
   return rotated
 }
 
-async function rotateInStore(deps: FamilyDeps, clientId: string, token: string): Promise<{ family: FamilyRecord; refreshToken: string }> {
+async function rotateInStore(
+  deps: FamilyDeps, clientId: string, token: string, gate: IpSlotGate | undefined,
+): Promise<{ family: FamilyRecord; refreshToken: string }> {
   const familyId = familyIdOf(token)
   if (!familyId) throw new InvalidGrant('malformed refresh token')
   const nowMs = deps.clock.now()
   const successor = newToken(familyId)
   const graceMs = deps.config.refreshReuseGraceSec * 1000
   const context = `refresh-successor:${familyId}`
-  const result = await deps.store.rotateRefreshToken({
+  const result = await rotateOnce(deps.store, gate, {
     familyId, presentedHash: hashRefreshToken(token), nextHash: hashRefreshToken(successor), clientId, nowMs,
     idleTtlMs: deps.config.refreshIdleTtlSec * 1000, graceMs,
     // The successor's plaintext is kept only for the grace window, and only encrypted.
@@ -122,6 +128,15 @@ async function rotateInStore(deps: FamilyDeps, clientId: string, token: string):
     case 'race': throw new InvalidGrant('refresh token was just rotated by a concurrent request')
     default: throw new InvalidGrant('unknown, expired or revoked refresh token')
   }
+}
+
+/** One rotation in the store, within `gate`'s IP slot check when there is one and the store can. */
+async function rotateOnce(store: FamilyStore, gate: IpSlotGate | undefined, args: RotateArgs): Promise<RotateOutcome> {
+  if (!gate || !store.rotateRefreshTokenInIpSlot) return store.rotateRefreshToken(args)
+  const result = await store.rotateRefreshTokenInIpSlot(gate.slot, args)
+  if (result.outcome === 'throttled') return gate.refused(result.failures)
+  gate.passed(result.outcome !== 'rotated' && result.outcome !== 'grace')
+  return result
 }
 
 /** Ends one family; returns false when there was none. */

@@ -39,6 +39,26 @@ export interface FamilyStore {
    * than the lists. A store without it is read list by list, then the marker.
    */
   readRevocations?(token: { jti: string; sid?: string; sub: string }, nowMs: number): Promise<RevocationSnapshot>
+  /**
+   * Optional (issue 12: one round trip per successful refresh): in one atomic store step,
+   * the check of AttemptCounters.takeAttemptSlot on `slot` (failures plus attempts in flight
+   * below `slot.limit`), and only if it passes {@link rotateRefreshToken}. `throttled` (with
+   * the window's failures) when the check refuses: nothing changed. Otherwise the rotation's
+   * outcome; one that refuses the token (`reused`, `race`, `invalid`) is also counted as one
+   * failure of the slot's window, as AttemptCounters.endAttempt(failed) counts it, and one
+   * that succeeds leaves the slots as they were (no slot is taken, so none is to be ended).
+   * A store without it (or a cluster, where the keys live on different slots) takes the slot,
+   * rotates and ends the slot in three steps.
+   */
+  rotateRefreshTokenInIpSlot?(slot: AttemptSlot, args: RotateArgs): Promise<RotateOutcome | { outcome: 'throttled'; failures: number }>
+}
+
+/** The attempt slots of one failure limit (AttemptCounters.takeAttemptSlot's arguments). */
+export interface AttemptSlot {
+  key: string
+  nowMs: number
+  windowSec: number
+  limit: number
 }
 
 /** What {@link FamilyStore.readRevocations} reads. */

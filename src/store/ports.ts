@@ -64,6 +64,12 @@ export interface AttemptCounters {
    */
   endAttempt(key: string, nowMs: number, windowSec: number, failed: boolean): Promise<void>
   /**
+   * Atomic: counts one failure of `key` in the window holding `nowMs`, for an attempt that took
+   * no slot because its own store step checked the slots (FamilyStore.rotateRefreshTokenInIpSlot)
+   * and that failed after that step. Like a slot taken and ended as failed in one go.
+   */
+  recordFailure(key: string, nowMs: number, windowSec: number): Promise<void>
+  /**
    * Atomic back-off gate. After n attempts of `key`, the next is allowed when n is below
    * `policy.freeAttempts` or when min(baseDelayMs × 2^(n − freeAttempts), maxDelayMs) has
    * passed since the last one; an allowed attempt is counted (before its outcome is known, so

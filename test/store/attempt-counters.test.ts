@@ -37,6 +37,15 @@ for (const kind of adapters) {
       t.same(await store.takeAttemptSlot('ip:w', T0 + 60_000, 60, 1), { allowed: true })
     })
 
+    t.test('issue 12: recordFailure counts one failure in its window without a slot, leaving slots in flight as they are', async t => {
+      await store.recordFailure('ip:rec', T0, 60)
+      t.same(await store.takeAttemptSlot('ip:rec', T0 + 1000, 60, 1), { allowed: false, failures: 1 }, 'a window made by the failure')
+      t.same(await store.takeAttemptSlot('ip:rec', T0 + 1000, 60, 3), { allowed: true })
+      await store.recordFailure('ip:rec', T0 + 2000, 60)
+      t.same(await store.takeAttemptSlot('ip:rec', T0 + 3000, 60, 3), { allowed: false, failures: 2 }, 'two failures and one in flight')
+      t.same(await store.takeAttemptSlot('ip:rec', T0 + 60_000, 60, 1), { allowed: true }, 'the next window starts from zero')
+    })
+
     t.test('ending a slot of a window that is over changes nothing', async t => {
       await store.takeAttemptSlot('ip:late', T0, 60, 1)
       await store.takeAttemptSlot('ip:late', T0 + 60_000, 60, 1)

@@ -124,6 +124,56 @@ for (const kind of adapters) {
           { denied: false, familyRevoked: false, userRevokedAtMs: null, marker }, 'no sid: no family read')
       })
 
+      /** The failures of a slot window, read without taking a slot (a limit of 0 refuses, changing nothing). */
+      const failuresIn = async (key: string, nowMs: number) => {
+        const verdict = await store.takeAttemptSlot(key, nowMs, 60, 0)
+        return verdict.allowed ? NaN : verdict.failures
+      }
+
+      t.test('issue 12: rotateRefreshTokenInIpSlot: slots full of failures refuse before rotating; only a refused token counts', async t => {
+        const rotateInSlot = store.rotateRefreshTokenInIpSlot!
+        t.ok(rotateInSlot, 'standalone Redis has the combined step')
+        const slot = { key: 'ip:fast', nowMs: T0 + 10_000, windowSec: 60, limit: 2 }
+        const f = family()
+        await store.createFamily(f, 'h0', T0, 14 * DAY)
+        for (const [presented, next] of [['h0', 'h1'], ['h1', 'h2'], ['h2', 'h3']] as const) {
+          t.same(await rotateInSlot(slot, rotation(f, presented, next)), { outcome: 'rotated', family: f }, `${presented} rotated`)
+        }
+        t.same(await store.takeAttemptSlot(slot.key, slot.nowMs, 60, 1), { allowed: true },
+          'successes leave the slots as they were: none is taken, so none stays in flight')
+        await store.endAttempt(slot.key, slot.nowMs, 60, false)
+
+        t.same(await rotateInSlot(slot, rotation(f, 'unknown', 'hx')), { outcome: 'invalid' }, 'an unknown token is refused')
+        t.equal(await failuresIn(slot.key, slot.nowMs), 1, '... and counts one failure')
+        t.same(await rotateInSlot(slot, rotation(f, 'h2', 'hy')), { outcome: 'race' }, 'a race is refused')
+        t.equal(await failuresIn(slot.key, slot.nowMs), 2, '... and counts one failure')
+
+        t.same(await rotateInSlot(slot, rotation(f, 'h3', 'h4')), { outcome: 'throttled', failures: 2 }, 'failures fill the limit: refused')
+        t.same(await store.findFamilyOfToken(f.familyId, 'h3', slot.nowMs), { family: f, current: true }, 'the token was not spent')
+        t.equal(await failuresIn(slot.key, slot.nowMs), 2, 'a refusal counts nothing')
+        t.same(await rotateInSlot({ ...slot, limit: 3 }, rotation(f, 'h3', 'h4')), { outcome: 'rotated', family: f },
+          'the limit is the caller\'s')
+        const later = { ...slot, nowMs: T0 + 70_000 }
+        t.same(await rotateInSlot(later, rotation(f, 'h4', 'h5', { nowMs: later.nowMs })), { outcome: 'rotated', family: f },
+          'the next window starts empty')
+        t.equal(await failuresIn(slot.key, later.nowMs), 0)
+      })
+
+      t.test('issue 12: rotateRefreshTokenInIpSlot: attempts in flight fill the slots: refused with their failures, nothing done', async t => {
+        const slot = { key: 'ip:busy', nowMs: T0 + 10_000, windowSec: 60, limit: 2 }
+        const f = family()
+        await store.createFamily(f, 'h0', T0, 14 * DAY)
+        await store.takeAttemptSlot(slot.key, slot.nowMs, 60, 2)
+        await store.takeAttemptSlot(slot.key, slot.nowMs, 60, 2)
+        t.same(await store.rotateRefreshTokenInIpSlot!(slot, rotation(f, 'h0', 'h1')), { outcome: 'throttled', failures: 0 })
+        t.same(await store.findFamilyOfToken(f.familyId, 'h0', slot.nowMs), { family: f, current: true }, 'the token was not spent')
+        await store.endAttempt(slot.key, slot.nowMs, 60, true)
+        t.same(await store.rotateRefreshTokenInIpSlot!(slot, rotation(f, 'h0', 'h1')), { outcome: 'throttled', failures: 1 },
+          'one failure and one in flight fill a limit of 2')
+        t.same(await store.rotateRefreshTokenInIpSlot!({ ...slot, limit: 3 }, rotation(f, 'old', 'h1')), { outcome: 'invalid' })
+        t.equal(await failuresIn(slot.key, slot.nowMs), 2, 'the refused token counted; the slot in flight is still held')
+      })
+
       t.test('after 1,000 families every key has a TTL', async t => {
         for (let i = 0; i < 1000; i++) {
           const f = family({ userId: `bulk-${i % 50}` })
@@ -131,6 +181,7 @@ for (const kind of adapters) {
           if (i % 3 === 0) await store.rotateRefreshToken(rotation(f, `b${i}`, `c${i}`, { graceMs: 5000, successorSealed: 's' }))
           if (i % 7 === 0) await store.revokeFamily(f.familyId, T0, 60_000)
           if (i % 11 === 0) await store.denyAccessToken(`bulk-jti-${i}`, T0 + 60_000, T0)
+          if (i % 13 === 0) await store.rotateRefreshTokenInIpSlot!({ key: `ip:bulk-${i}`, nowMs: T0, windowSec: 60, limit: 5 }, rotation(f, 'nope', 'x'))
         }
         await store.markUserRevoked('bulk-1', T0, 60_000)
         const { seen, immortal } = await keysWithoutTtl(`${prefix}*`)

@@ -18,12 +18,16 @@ export function createMemoryAttemptCounters(): AttemptCounters {
   const attempts = new TtlCache<string, { count: number; lastMs: number }>({ max: MAX_RECORDS, now })
   const requests = new TtlCache<string, { count: number; startMs: number }>({ max: MAX_RECORDS, now })
   const windowOf = (nowMs: number, windowSec: number) => Math.floor(nowMs / (windowSec * 1000))
+  /** The slots of `key` in the window holding `nowMs` (none taken when it has no record yet). */
+  const slotsNow = (key: string, nowMs: number, windowSec: number) => {
+    callerNowMs = nowMs
+    const window = windowOf(nowMs, windowSec)
+    const held = slots.get(key)
+    return held?.window === window ? held : { window, failures: 0, inFlight: 0 }
+  }
   return {
     takeAttemptSlot: async (key, nowMs, windowSec, limit) => {
-      callerNowMs = nowMs
-      const window = windowOf(nowMs, windowSec)
-      const held = slots.get(key)
-      const current = held?.window === window ? held : { window, failures: 0, inFlight: 0 }
+      const current = slotsNow(key, nowMs, windowSec)
       if (current.failures + current.inFlight >= limit) return { allowed: false, failures: current.failures }
       slots.set(key, { ...current, inFlight: current.inFlight + 1 }, 2 * windowSec * 1000)
       return { allowed: true }
@@ -34,6 +38,10 @@ export function createMemoryAttemptCounters(): AttemptCounters {
       // The window is over (or the record was dropped): its slots no longer count.
       if (held?.window !== windowOf(nowMs, windowSec)) return
       slots.set(key, { ...held, failures: held.failures + (failed ? 1 : 0), inFlight: Math.max(0, held.inFlight - 1) }, 2 * windowSec * 1000)
+    },
+    recordFailure: async (key, nowMs, windowSec) => {
+      const current = slotsNow(key, nowMs, windowSec)
+      slots.set(key, { ...current, failures: current.failures + 1 }, 2 * windowSec * 1000)
     },
     beginAttempt: async (key, nowMs, policy) => {
       callerNowMs = nowMs

@@ -20,6 +20,11 @@ if inFlight > 0 then redis.call('HINCRBY', KEYS[1], 'in_flight', -1) end
 if failed then redis.call('HINCRBY', KEYS[1], 'failures', 1) end
 return 1`
 
+/** AttemptCounters.recordFailure: the window's key is made if need be, with its TTL. */
+const RECORD_FAILURE = `
+redis.call('HINCRBY', KEYS[1], 'failures', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[1])`
+
 /**
  * The back-off gate of AttemptCounters.beginAttempt: check and count in one step. A record
  * untouched for forgetAfterSec is forgotten by the caller's clock (`now`), like the memory
@@ -53,9 +58,21 @@ redis.call('HSET', KEYS[1], 'count', count, 'start', startMs)
 redis.call('PEXPIRE', KEYS[1], 2 * windowMs)
 return {count, math.min(windowMs, startMs + windowMs - now)}`
 
+/**
+ * The Redis key of `key`'s attempt slots in the window holding `nowMs` (also read by the family
+ * store's rotateRefreshTokenInIpSlot). The window number is part of the key; the key outlives
+ * its window (TTL {@link attemptSlotTtlSec}), then expires.
+ */
+export const attemptSlotKey = (prefix: string, key: string, nowMs: number, windowSec: number) =>
+  `${prefix}slots:${key}:${Math.floor(nowMs / (windowSec * 1000))}`
+
+/** The TTL of an attempt slot window's key. */
+export const attemptSlotTtlSec = (windowSec: number) => 2 * windowSec
+
 interface ScriptedClient {
   sigilTakeAttemptSlot(key: string, limit: number, ttlSec: number): Promise<[number, number]>
   sigilEndAttempt(key: string, failed: 0 | 1): Promise<number>
+  sigilRecordFailure(key: string, ttlSec: number): Promise<null>
   sigilBeginAttempt(key: string, nowMs: number, free: number, baseMs: number, maxMs: number, forgetSec: number): Promise<[number, number]>
   sigilCountRequest(key: string, nowMs: number, windowMs: number): Promise<[number, number]>
 }
@@ -67,20 +84,22 @@ interface ScriptedClient {
 export function createRedisAttemptCounters(redis: RedisClient, prefix: string): AttemptCounters {
   redis.defineCommand('sigilTakeAttemptSlot', { numberOfKeys: 1, lua: TAKE_ATTEMPT_SLOT })
   redis.defineCommand('sigilEndAttempt', { numberOfKeys: 1, lua: END_ATTEMPT })
+  redis.defineCommand('sigilRecordFailure', { numberOfKeys: 1, lua: RECORD_FAILURE })
   redis.defineCommand('sigilBeginAttempt', { numberOfKeys: 1, lua: BEGIN_ATTEMPT })
   redis.defineCommand('sigilCountRequest', { numberOfKeys: 1, lua: COUNT_REQUEST })
   const scripted = redis as unknown as ScriptedClient
-  // The window number is part of the key; the key outlives its window, then expires.
-  const slotKey = (key: string, nowMs: number, windowSec: number) =>
-    `${prefix}slots:${key}:${Math.floor(nowMs / (windowSec * 1000))}`
+  const slotKey = (key: string, nowMs: number, windowSec: number) => attemptSlotKey(prefix, key, nowMs, windowSec)
   const attemptKey = (key: string) => `${prefix}attempts:${key}`
   return {
     takeAttemptSlot: async (key, nowMs, windowSec, limit) => {
-      const [allowed, failures] = await scripted.sigilTakeAttemptSlot(slotKey(key, nowMs, windowSec), limit, 2 * windowSec)
+      const [allowed, failures] = await scripted.sigilTakeAttemptSlot(slotKey(key, nowMs, windowSec), limit, attemptSlotTtlSec(windowSec))
       return allowed === 1 ? { allowed: true } : { allowed: false, failures }
     },
     endAttempt: async (key, nowMs, windowSec, failed) => {
       await scripted.sigilEndAttempt(slotKey(key, nowMs, windowSec), failed ? 1 : 0)
+    },
+    recordFailure: async (key, nowMs, windowSec) => {
+      await scripted.sigilRecordFailure(slotKey(key, nowMs, windowSec), attemptSlotTtlSec(windowSec))
     },
     beginAttempt: async (key, nowMs, policy) => {
       const [allowed, value] = await scripted.sigilBeginAttempt(

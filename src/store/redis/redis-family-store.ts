@@ -1,5 +1,6 @@
-import { RACE_WINDOW_MS, type FamilyRecord, type RotateOutcome, type FamilyStore } from '../family-ports.js'
+import { RACE_WINDOW_MS, type AttemptSlot, type FamilyRecord, type RotateArgs, type RotateOutcome, type FamilyStore } from '../family-ports.js'
 import type { RedisClient } from './connection.js'
+import { attemptSlotKey, attemptSlotTtlSec } from './redis-attempt-counters.js'
 
 // A family's keys share the hash tag {familyId}, so each script touches one cluster slot.
 // Logical expiry is checked against the caller's clock; PEXPIRE is the backstop that makes
@@ -15,14 +16,14 @@ redis.call('HSET', KEYS[1], 'user', ARGV[1], 'client', ARGV[2], 'scope', ARGV[3]
 redis.call('PEXPIRE', KEYS[1], ARGV[10])`
 
 /**
- * KEYS: family, used hashes, sealed successor. ARGV: see RotateArgs; returns {outcome, ...record}.
- * Lua's copy of decideRotation (store/family-rotation.ts): keep the two in step.
+ * The rotation as a Lua function of the family's three keys and the RotateArgs `a`; returns
+ * {outcome, ...record}. Lua's copy of decideRotation (store/family-rotation.ts): keep the two in step.
  */
-const ROTATE = `
-local familyKey, usedKey, successorKey = KEYS[1], KEYS[2], KEYS[3]
-local presented, nextHash, clientId = ARGV[1], ARGV[2], ARGV[3]
-local now, idleTtl, grace = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local sealed, retain, raceWindow = ARGV[7], ARGV[8], tonumber(ARGV[9])
+const ROTATE_FUNCTION = `
+local function rotate(familyKey, usedKey, successorKey, a)
+local presented, nextHash, clientId = a[1], a[2], a[3]
+local now, idleTtl, grace = tonumber(a[4]), tonumber(a[5]), tonumber(a[6])
+local sealed, retain, raceWindow = a[7], a[8], tonumber(a[9])
 local f = redis.call('HMGET', familyKey, ${FIELDS}, 'idle', 'head', 'prev', 'rot', 'revoked')
 if not f[1] then return {'invalid'} end
 local rec = {f[1], f[2], f[3], f[4], f[5], f[6], f[7]}
@@ -57,7 +58,29 @@ if redis.call('SISMEMBER', usedKey, presented) == 1 then
   redis.call('DEL', successorKey)
   return {'reused', unpack(rec)}
 end
-return {'invalid'}`
+return {'invalid'}
+end`
+
+/** KEYS: family, used hashes, sealed successor. ARGV: see RotateArgs. */
+const ROTATE = `${ROTATE_FUNCTION}
+return rotate(KEYS[1], KEYS[2], KEYS[3], ARGV)`
+
+/**
+ * FamilyStore.rotateRefreshTokenInIpSlot. KEYS: the IP's slot window, then ROTATE's. ARGV:
+ * limit, slot TTL s, then ROTATE's. TAKE_ATTEMPT_SLOT's check (redis-attempt-counters.ts),
+ * then the rotation; a refused outcome is one failure of the window, as END_ATTEMPT counts it.
+ */
+const ROTATE_IN_IP_SLOT = `${ROTATE_FUNCTION}
+local limit = tonumber(ARGV[1])
+local held = redis.call('HMGET', KEYS[1], 'failures', 'in_flight')
+local failures, inFlight = tonumber(held[1] or '0'), tonumber(held[2] or '0')
+if failures + inFlight >= limit then return {'throttled', failures} end
+local out = rotate(KEYS[2], KEYS[3], KEYS[4], {unpack(ARGV, 3)})
+if out[1] ~= 'rotated' and out[1] ~= 'grace' then
+  redis.call('HINCRBY', KEYS[1], 'failures', 1)
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return out`
 
 /** KEYS: family, used hashes. ARGV: token hash, now. The live family's record, or nothing. */
 const FIND = `
@@ -100,6 +123,7 @@ export const generationMarkerKey = (prefix: string) => `${prefix}generation`
 interface Scripted {
   sigilFamilyCreate(key: string, ...args: Array<string | number>): Promise<void>
   sigilFamilyRotate(fam: string, used: string, succ: string, ...args: Array<string | number>): Promise<string[]>
+  sigilFamilyRotateInSlot(slot: string, fam: string, used: string, succ: string, ...args: Array<string | number>): Promise<string[]>
   sigilFamilyFind(fam: string, used: string, hash: string, nowMs: number): Promise<string[]>
   sigilFamilyRevoke(fam: string, used: string, succ: string, retainMs: number): Promise<string[]>
   sigilUserIndex(key: string, familyId: string, ttlMs: number): Promise<void>
@@ -112,10 +136,23 @@ const toRecord = (familyId: string, f: Array<string | null>): FamilyRecord => ({
   authTimeSec: Number(f[3]), createdAtMs: Number(f[4]), absoluteExpiresAtMs: Number(f[5]), clientGeneration: f[6] ?? '',
 })
 
+/** ROTATE's ARGV. */
+const rotateArgs = (a: RotateArgs) => [a.presentedHash, a.nextHash, a.clientId, a.nowMs, a.idleTtlMs,
+  a.graceMs, a.successorSealed, a.retainMs, RACE_WINDOW_MS] as const
+
+/** ROTATE's reply as a RotateOutcome. */
+function toOutcome(familyId: string, out: string[]): RotateOutcome {
+  const kind = out[0] as RotateOutcome['outcome']
+  if (kind === 'rotated' || kind === 'reused') return { outcome: kind, family: toRecord(familyId, out.slice(1)) }
+  if (kind === 'grace') return { outcome: 'grace', successorSealed: out[1]!, family: toRecord(familyId, out.slice(2)) }
+  return { outcome: kind === 'race' ? 'race' : 'invalid' }
+}
+
 /** {@link FamilyStore} in Redis: every mutation one Lua script on one slot. */
 export function createRedisFamilyStore(redis: RedisClient, prefix: string): FamilyStore {
   redis.defineCommand('sigilFamilyCreate', { numberOfKeys: 1, lua: CREATE })
   redis.defineCommand('sigilFamilyRotate', { numberOfKeys: 3, lua: ROTATE })
+  redis.defineCommand('sigilFamilyRotateInSlot', { numberOfKeys: 4, lua: ROTATE_IN_IP_SLOT })
   redis.defineCommand('sigilFamilyFind', { numberOfKeys: 2, lua: FIND })
   redis.defineCommand('sigilFamilyRevoke', { numberOfKeys: 3, lua: REVOKE })
   redis.defineCommand('sigilUserIndex', { numberOfKeys: 1, lua: INDEX })
@@ -134,15 +171,7 @@ export function createRedisFamilyStore(redis: RedisClient, prefix: string): Fami
         f.absoluteExpiresAtMs, f.clientGeneration, headHash, idle, Math.max(idle - nowMs, 1))
       await r.sigilUserIndex(userIndex(f.userId), f.familyId, Math.max(f.absoluteExpiresAtMs - nowMs, 1))
     },
-    rotateRefreshToken: async a => {
-      const [fk, uk, sk] = keys(a.familyId)
-      const out = await r.sigilFamilyRotate(fk, uk, sk, a.presentedHash, a.nextHash, a.clientId, a.nowMs, a.idleTtlMs,
-        a.graceMs, a.successorSealed, a.retainMs, RACE_WINDOW_MS)
-      const kind = out[0] as RotateOutcome['outcome']
-      if (kind === 'rotated' || kind === 'reused') return { outcome: kind, family: toRecord(a.familyId, out.slice(1)) }
-      if (kind === 'grace') return { outcome: 'grace', successorSealed: out[1]!, family: toRecord(a.familyId, out.slice(2)) }
-      return { outcome: kind === 'race' ? 'race' : 'invalid' }
-    },
+    rotateRefreshToken: async a => toOutcome(a.familyId, await r.sigilFamilyRotate(...keys(a.familyId), ...rotateArgs(a))),
     findFamilyOfToken: async (familyId, tokenHash, nowMs) => {
       const [fk, uk] = keys(familyId)
       const f = await r.sigilFamilyFind(fk, uk, tokenHash, nowMs)
@@ -164,13 +193,18 @@ export function createRedisFamilyStore(redis: RedisClient, prefix: string): Fami
       if (expiresAtMs > nowMs) await redis.set(denied(jti), '1', 'PX', expiresAtMs - nowMs)
     },
     isAccessTokenDenied: async jti => (await redis.exists(denied(jti))) === 1,
-    // The keys live on different slots: one script only outside a cluster.
+    // The keys live on different cluster slots: these scripts only outside a cluster.
     ...(redis.isCluster ? {} : {
       readRevocations: async token => {
         const [isDenied, familyRevoked, userRevokedAt, marker] = await r.sigilReadRevocations(
           denied(token.jti), token.sid === undefined ? '' : fam(token.sid), userRevoked(token.sub), generationMarkerKey(prefix))
         return { denied: isDenied === 1, familyRevoked: familyRevoked === 1, userRevokedAtMs: userRevokedAt === null ? null : Number(userRevokedAt), marker }
       },
-    } satisfies Pick<FamilyStore, 'readRevocations'>),
+      rotateRefreshTokenInIpSlot: async (slot: AttemptSlot, a) => {
+        const out = await r.sigilFamilyRotateInSlot(attemptSlotKey(prefix, slot.key, slot.nowMs, slot.windowSec), ...keys(a.familyId),
+          slot.limit, attemptSlotTtlSec(slot.windowSec), ...rotateArgs(a))
+        return out[0] === 'throttled' ? { outcome: 'throttled', failures: Number(out[1]) } : toOutcome(a.familyId, out)
+      },
+    } satisfies Pick<FamilyStore, 'readRevocations' | 'rotateRefreshTokenInIpSlot'>),
   }
 }
