@@ -74,7 +74,9 @@ export async function startRedisServer(
 /** A cluster node: cluster mode, its bus on another free port, no persistence. */
 const clusterNode = (t: { teardown(fn: () => unknown): void }, dir: string, nodeTimeoutMs: number, password?: string) => startRedisServer(t, dir, async port => [
   '--cluster-enabled', 'yes', '--cluster-port', String(await freePort()), '--cluster-config-file', join(dir, `nodes-${port}.conf`),
-  '--cluster-node-timeout', String(nodeTimeoutMs), '--dbfilename', `dump-${port}.rdb`, '--save', '', '--appendonly', 'no',
+  // A replica may always stand for election, however long ago it last heard from its master (a
+  // loaded CI machine can delay replication past the default validity window and stall failover).
+  '--cluster-node-timeout', String(nodeTimeoutMs), '--cluster-replica-validity-factor', '0', '--dbfilename', `dump-${port}.rdb`, '--save', '', '--appendonly', 'no',
   ...(password ? ['--requirepass', password, '--masterauth', password] : []),
 ], password)
 
