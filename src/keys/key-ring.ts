@@ -1,20 +1,21 @@
-import { createHash, createPrivateKey, type JsonWebKey } from 'node:crypto'
+import { createHash, createPrivateKey, KeyObject, type JsonWebKey } from 'node:crypto'
 import type { CryptoKey, JWK } from 'jose'
 import { SIGNING_ALGS, type SigningAlg } from '../config.js'
 import type { SigningKeyRepo, SigningKeyRow } from './signing-key-repository.js'
 import type { Kek } from './kek.js'
 import { importKey, toPublicJwk } from './key-material.js'
-import type { JwsSigningKey } from '../tokens/jws.js'
+import type { JwsSigningKey, JwsVerificationKey } from '../tokens/jws.js'
 
 /** The current key of an algorithm, as a KeyObject (see tokens/jws.ts). */
 export type SigningKey = JwsSigningKey
-export interface VerificationKey { kid: string; alg: SigningAlg; publicKey: CryptoKey }
+/** A published key: as a CryptoKey (for jose) and, made once, as a KeyObject for `crypto.verify` (tokens/jws.ts). */
+export interface VerificationKey { kid: string; alg: SigningAlg; publicKey: CryptoKey; jws: JwsVerificationKey }
 /** A key set as served: the JSON text, the same as UTF-8 bytes (sent as they are), and its strong ETag. */
 export interface JwksDocument { body: string; bytes: Buffer; etag: string }
 
 /**
- * The keys of this instance, in memory and ready: KeyObjects for signing (current), CryptoKeys for
- * verifying (next, current, retiring), and the JWKS bodies with their ETags. Nothing here
+ * The keys of this instance, in memory and ready: KeyObjects for signing (current), CryptoKeys and
+ * KeyObjects for verifying (next, current, retiring), and the JWKS bodies with their ETags. Nothing here
  * touches the database or decrypts per request; {@link KeyRing.reload} rebuilds it when the
  * set of keys changed.
  */
@@ -53,7 +54,7 @@ export class KeyRing {
     const signing = new Map<SigningAlg, SigningKey>()
     for (const row of rows) {
       const held = this.verifying.get(row.kid)
-      verifying.set(row.kid, held ?? { kid: row.kid, alg: row.alg, publicKey: await importKey(row.publicJwk, row.alg) })
+      verifying.set(row.kid, held ?? await importVerificationKey(row))
       if (row.state === 'current') signing.set(row.alg, await this.importSigningKey(row))
     }
     const documents = new Map<SigningAlg | 'all', JwksDocument>([['all', toDocument(rows)]])
@@ -85,4 +86,9 @@ function toDocument(rows: SigningKeyRow[]): JwksDocument {
   const keys = [...rows].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).map(r => toPublicJwk(r.publicJwk))
   const body = JSON.stringify({ keys })
   return { body, bytes: Buffer.from(body), etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` }
+}
+
+async function importVerificationKey(row: SigningKeyRow): Promise<VerificationKey> {
+  const publicKey = await importKey(row.publicJwk, row.alg)
+  return { kid: row.kid, alg: row.alg, publicKey, jws: { alg: row.alg, publicKey: KeyObject.from(publicKey as Parameters<typeof KeyObject.from>[0]) } }
 }

@@ -1,5 +1,5 @@
-import { KeyObject, randomUUID } from 'node:crypto'
-import { decodeProtectedHeader, type CryptoKey, type JWTPayload } from 'jose'
+import { randomUUID } from 'node:crypto'
+import { decodeProtectedHeader, type JWTPayload } from 'jose'
 import type { Clock } from '../clock.js'
 import type { Config, SigningAlg } from '../config.js'
 import type { TokenProfile } from '../clients/client.js'
@@ -111,21 +111,9 @@ export async function verifyAccessToken(deps: TokenDeps, token: string): Promise
   }
   const key = kid === undefined ? undefined : deps.ring.verificationKey(kid)
   if (!key) throw new InvalidToken('unknown, retired or revoked kid')
-  const verified = verifyJws({ alg: key.alg, publicKey: keyObjectOf(key.publicKey) }, token)
+  const verified = verifyJws(key.jws, token)
   if ('error' in verified) throw new InvalidToken(verified.error)
   return checkAccessClaims(deps, verified.header, verified.payload)
-}
-
-const keyObjects = new WeakMap<CryptoKey, KeyObject>()
-
-/** The KeyObject of a ring's CryptoKey, made once per key. */
-function keyObjectOf(key: CryptoKey): KeyObject {
-  let found = keyObjects.get(key)
-  if (!found) {
-    found = KeyObject.from(key as Parameters<typeof KeyObject.from>[0])
-    keyObjects.set(key, found)
-  }
-  return found
 }
 
 const REQUIRED_CLAIMS = ['iss', 'sub', 'exp', 'iat', 'jti', 'client_id'] as const

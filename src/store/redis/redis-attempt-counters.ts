@@ -1,12 +1,27 @@
 import type { AttemptCounters } from '../ports.js'
 import type { RedisClient } from './connection.js'
 
+/**
+ * Lua: the one reading of a slot window (its failures, and whether failures and attempts in
+ * flight fill `limit`) and the one way a failure is counted in it. Shared with the family
+ * store's rotation inside a slot (redis-family-store.ts), so the rule has one copy.
+ */
+export const SLOT_FUNCTIONS = `
+local function slotState(key, limit)
+  local held = redis.call('HMGET', key, 'failures', 'in_flight')
+  local failures, inFlight = tonumber(held[1] or '0'), tonumber(held[2] or '0')
+  return failures, failures + inFlight >= limit
+end
+local function countFailure(key, ttlSec)
+  redis.call('HINCRBY', key, 'failures', 1)
+  redis.call('EXPIRE', key, ttlSec)
+end`
+
 /** AttemptCounters.takeAttemptSlot: check and take in one step; the window's key expires by itself. */
-const TAKE_ATTEMPT_SLOT = `
+const TAKE_ATTEMPT_SLOT = `${SLOT_FUNCTIONS}
 local limit, ttlSec = tonumber(ARGV[1]), ARGV[2]
-local held = redis.call('HMGET', KEYS[1], 'failures', 'in_flight')
-local failures, inFlight = tonumber(held[1] or '0'), tonumber(held[2] or '0')
-if failures + inFlight >= limit then return {0, failures} end
+local failures, full = slotState(KEYS[1], limit)
+if full then return {0, failures} end
 redis.call('HINCRBY', KEYS[1], 'in_flight', 1)
 redis.call('EXPIRE', KEYS[1], ttlSec)
 return {1, failures}`
@@ -21,9 +36,8 @@ if failed then redis.call('HINCRBY', KEYS[1], 'failures', 1) end
 return 1`
 
 /** AttemptCounters.recordFailure: the window's key is made if need be, with its TTL. */
-const RECORD_FAILURE = `
-redis.call('HINCRBY', KEYS[1], 'failures', 1)
-redis.call('EXPIRE', KEYS[1], ARGV[1])`
+const RECORD_FAILURE = `${SLOT_FUNCTIONS}
+countFailure(KEYS[1], ARGV[1])`
 
 /**
  * The back-off gate of AttemptCounters.beginAttempt: check and count in one step. A record

@@ -1,6 +1,6 @@
 import { RACE_WINDOW_MS, type AttemptSlot, type FamilyRecord, type RotateArgs, type RotateOutcome, type FamilyStore } from '../family-ports.js'
 import type { RedisClient } from './connection.js'
-import { attemptSlotKey, attemptSlotTtlSec } from './redis-attempt-counters.js'
+import { attemptSlotKey, attemptSlotTtlSec, SLOT_FUNCTIONS } from './redis-attempt-counters.js'
 
 // A family's keys share the hash tag {familyId}, so each script touches one cluster slot.
 // Logical expiry is checked against the caller's clock; PEXPIRE is the backstop that makes
@@ -67,19 +67,14 @@ return rotate(KEYS[1], KEYS[2], KEYS[3], ARGV)`
 
 /**
  * FamilyStore.rotateRefreshTokenInIpSlot. KEYS: the IP's slot window, then ROTATE's. ARGV:
- * limit, slot TTL s, then ROTATE's. TAKE_ATTEMPT_SLOT's check (redis-attempt-counters.ts),
- * then the rotation; a refused outcome is one failure of the window, as END_ATTEMPT counts it.
+ * limit, slot TTL s, then ROTATE's. The slot check of TAKE_ATTEMPT_SLOT (SLOT_FUNCTIONS,
+ * redis-attempt-counters.ts), then the rotation; a refused outcome is one failure of the window.
  */
-const ROTATE_IN_IP_SLOT = `${ROTATE_FUNCTION}
-local limit = tonumber(ARGV[1])
-local held = redis.call('HMGET', KEYS[1], 'failures', 'in_flight')
-local failures, inFlight = tonumber(held[1] or '0'), tonumber(held[2] or '0')
-if failures + inFlight >= limit then return {'throttled', failures} end
+const ROTATE_IN_IP_SLOT = `${ROTATE_FUNCTION}${SLOT_FUNCTIONS}
+local failures, full = slotState(KEYS[1], tonumber(ARGV[1]))
+if full then return {'throttled', failures} end
 local out = rotate(KEYS[2], KEYS[3], KEYS[4], {unpack(ARGV, 3)})
-if out[1] ~= 'rotated' and out[1] ~= 'grace' then
-  redis.call('HINCRBY', KEYS[1], 'failures', 1)
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-end
+if out[1] ~= 'rotated' and out[1] ~= 'grace' then countFailure(KEYS[1], ARGV[2]) end
 return out`
 
 /** KEYS: family, used hashes. ARGV: token hash, now. The live family's record, or nothing. */
